@@ -1,0 +1,77 @@
+"""``presscut export``: stored clippings as JSON Lines or CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import typer
+
+from cli.options import ConfigDir, load
+from scraper.items import STATUSES, Clipping
+from storage import open_store
+
+#: Columns of the CSV export, in order; JSON Lines carries every field.
+CSV_COLUMNS = (
+    "id", "url", "canonical_url", "title", "headline", "authors", "published_at", "outlet",
+    "source_id", "language", "topics", "status", "cluster", "excerpt", "text",
+)  # fmt: skip
+
+
+class Format(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+def export_row(clipping_id: int, clipping: Clipping) -> dict[str, Any]:
+    """One exported record: every clipping field plus ``id``."""
+    return {"id": clipping_id, **clipping.to_dict()}
+
+
+def write(rows: Any, fmt: Format, out: TextIO) -> int:
+    count = 0
+    if fmt is Format.csv:
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+    for clipping_id, clipping in rows:
+        row = export_row(clipping_id, clipping)
+        if fmt is Format.jsonl:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            row["authors"] = "; ".join(row["authors"])
+            row["topics"] = "; ".join(row["topics"])
+            writer.writerow(row)
+        count += 1
+    return count
+
+
+def export(
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.jsonl,
+    status: Annotated[
+        str | None, typer.Option(help=f"Only clippings in this state: {', '.join(STATUSES)}.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+    ] = None,
+    config_dir: ConfigDir = None,
+) -> None:
+    """Write stored clippings, one per line, oldest first."""
+    if status is not None and status not in STATUSES:
+        raise typer.BadParameter(f"must be one of {', '.join(STATUSES)}", param_hint="--status")
+    config = load(config_dir)
+    store = open_store(config.settings.database.url)
+    try:
+        store.upgrade()
+        rows = store.iter_clippings(status=status)
+        if output is None:
+            write(rows, fmt, sys.stdout)
+        else:
+            with output.open("w", encoding="utf-8", newline="") as handle:
+                count = write(rows, fmt, handle)
+            typer.echo(f"{count} clipping(s) written to {output}", err=True)
+    finally:
+        store.close()

@@ -1,0 +1,157 @@
+"""Loading presscut's configuration: read once, validate once, fail clearly.
+
+`load_config` reads ``<dir>/settings.toml`` (optional: every setting has a
+default) and the sources file it names (``sources.toml`` by default), applies
+environment overrides and returns a frozen `Config`.
+
+Environment overrides: every setting ``[section] key`` can be set with
+``PRESSCUT_<SECTION>_<KEY>`` (``PRESSCUT_DATABASE_URL``,
+``PRESSCUT_CRAWL_ALLOW_LOOPBACK``, ...); they win over the file.  The config
+folder itself comes from ``--config``, else ``PRESSCUT_CONFIG_DIR``, else
+``./config``.
+
+Every failure is a `ConfigError` whose message names the file, the key path
+(``sources[3].url``) and the rule broken, one line per problem.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from config.schema import Settings, Source, SourcesFile, Topic
+
+M = TypeVar("M", bound=BaseModel)
+ENV_PREFIX = "PRESSCUT_"
+DEFAULT_DIR = Path("config")
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used.  ``problems`` holds
+    ``(file, key path, rule)`` triples; ``str()`` renders one per line."""
+
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        self.problems = problems
+        super().__init__(
+            "\n".join(
+                f"{file}: {key}: {rule}" if key else f"{file}: {rule}"
+                for file, key, rule in problems
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated configuration.  ``directory`` is the folder it came from."""
+
+    settings: Settings
+    topics: dict[str, Topic]
+    sources: list[Source]
+    directory: Path
+    sources_path: Path
+    env_overrides: dict[str, str] = field(default_factory=dict)
+
+    def source(self, source_id: str) -> Source:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise KeyError(source_id)
+
+
+def key_path(loc: tuple[str | int, ...]) -> str:
+    """``("sources", 3, "url")`` -> ``"sources[3].url"``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def config_dir(explicit: str | Path | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get(ENV_PREFIX + "CONFIG_DIR") or DEFAULT_DIR)
+
+
+def load_config(
+    directory: str | Path | None = None, *, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Read, override from the environment and validate; raise `ConfigError`."""
+    folder = config_dir(directory)
+    env = os.environ if environ is None else environ
+    settings_path = folder / "settings.toml"
+    raw_settings = _read_toml(settings_path) if settings_path.exists() else {}
+    overrides = _env_overrides(env)
+    for (section, key), value in overrides.items():
+        raw_settings.setdefault(section, {})
+        if isinstance(raw_settings[section], dict):
+            raw_settings[section][key] = value
+    settings = _validate(Settings, raw_settings, str(settings_path))
+
+    sources_path = folder / settings.sources_file
+    if not sources_path.exists():
+        raise ConfigError(
+            [(str(sources_path), "", "file not found (start from sources.example.toml)")]
+        )
+    sources_file = _validate(SourcesFile, _read_toml(sources_path), str(sources_path))
+    problems = [
+        (str(sources_path), key_path(loc), rule) for loc, rule in sources_file.cross_errors()
+    ]
+    if problems:
+        raise ConfigError(problems)
+    return Config(
+        settings=settings,
+        topics={t.name: t for t in sources_file.topics},
+        sources=list(sources_file.sources),
+        directory=folder,
+        sources_path=sources_path,
+        env_overrides={f"{ENV_PREFIX}{s}_{k}".upper(): v for (s, k), v in overrides.items()},
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([(str(path), "", f"not valid TOML: {exc}")]) from None
+    except OSError as exc:
+        raise ConfigError([(str(path), "", f"cannot be read: {exc.strerror}")]) from None
+
+
+def _validate(model: type[M], data: dict[str, Any], filename: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            rule = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                rule = "unknown key"
+            elif "input" in error and not isinstance(error["input"], dict | list):
+                rule += f" (got {error['input']!r})"
+            problems.append((filename, key_path(error["loc"]), rule))
+        raise ConfigError(problems) from None
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[tuple[str, str], str]:
+    """``PRESSCUT_CRAWL_USER_AGENT=...`` -> ``{("crawl", "user_agent"): "..."}``,
+    for every declared setting.  Values stay strings; pydantic coerces them."""
+    found: dict[tuple[str, str], str] = {}
+    for section, section_field in Settings.model_fields.items():
+        annotation = section_field.annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            continue
+        for key in annotation.model_fields:
+            name = f"{ENV_PREFIX}{section}_{key}".upper()
+            if name in env:
+                found[(section, key)] = env[name]
+    return found

@@ -1,0 +1,108 @@
+"""Dedupe: drop what is already stored, cluster syndicated copies.
+
+Layers, cheapest first (known feed entries were already skipped by the spider
+before any article request):
+
+1. canonical URL (``url_hash``): seen in this round or stored -> ``duplicate``;
+2. exact body (``content_hash``): from the same source it is the same article
+   under another URL -> ``duplicate``; from another source it is a syndicated
+   copy -> kept, in the first copy's cluster;
+3. near-identical body (SimHash within `NEAR_DUPLICATE_BITS`): the same rule.
+
+Every clipping leaves with ``cluster`` set: the first copy's cluster, or its
+own ``url_hash`` when it is the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pipelines.stage import Stage
+from scraper.fingerprints import NEAR_DUPLICATE_BITS, SAME_SOURCE_BITS, near_duplicate
+from scraper.items import Clipping
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    cluster: str
+    source_id: str | None
+    simhash: int | None
+
+
+def _bits(same_source: bool) -> int:
+    # Within one source a near-duplicate is *dropped*, so a false match would
+    # lose an article: demand a closer match there than for clustering.
+    return SAME_SOURCE_BITS if same_source else NEAR_DUPLICATE_BITS
+
+
+class DedupeStage(Stage):
+    namespace = "dedupe"
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        # This round's clippings, which may not be flushed to storage yet.
+        self._urls: set[str] = set()
+        self._bodies: dict[str, _Seen] = {}
+        self._sims: list[_Seen] = []
+
+    @property
+    def store(self) -> Any:
+        return self.crawler.spider.store
+
+    def process_item(self, item: Clipping) -> Clipping:
+        assert item.url_hash, "normalize runs before dedupe"
+        if item.url_hash in self._urls or self.store.existing_url_hashes([item.url_hash]):
+            raise self.drop("duplicate", f"URL already stored: {item.canonical_url}")
+        first = self._same_body(item) or self._similar_body(item)
+        if first is not None and first.source_id == item.source_id:
+            raise self.drop(
+                "duplicate", f"same article as cluster {first.cluster} from this source"
+            )
+        if first is not None:
+            item.cluster = first.cluster
+            self.count("clustered")
+        else:
+            item.cluster = item.url_hash
+        self._remember(item)
+        self.count("passed")
+        return item
+
+    def _same_body(self, item: Clipping) -> _Seen | None:
+        if not item.content_hash:
+            return None
+        seen = self._bodies.get(item.content_hash)
+        if seen is not None:
+            return seen
+        stored = self.store.clusters_by_content_hash([item.content_hash]).get(item.content_hash)
+        if stored is None:
+            return None
+        return _Seen(cluster=stored[0], source_id=stored[1], simhash=None)
+
+    def _similar_body(self, item: Clipping) -> _Seen | None:
+        if item.simhash is None:
+            return None
+        for seen in self._sims:
+            if near_duplicate(item.simhash, seen.simhash, _bits(seen.source_id == item.source_id)):
+                return seen
+        candidates = self.store.near_duplicate_candidates(item.simhash)
+        # Prefer the same source: a corrected re-post is a duplicate, not syndication.
+        hits = [
+            c
+            for c in candidates
+            if near_duplicate(item.simhash, c[0], _bits(c[2] == item.source_id))
+        ]
+        hits.sort(key=lambda c: c[2] != item.source_id)
+        if not hits:
+            return None
+        sim, cluster, source_id = hits[0]
+        return _Seen(cluster=cluster, source_id=source_id, simhash=sim)
+
+    def _remember(self, item: Clipping) -> None:
+        assert item.url_hash and item.cluster
+        seen = _Seen(cluster=item.cluster, source_id=item.source_id, simhash=item.simhash)
+        self._urls.add(item.url_hash)
+        if item.content_hash:
+            self._bodies.setdefault(item.content_hash, seen)
+        if item.simhash is not None:
+            self._sims.append(seen)

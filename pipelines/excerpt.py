@@ -1,0 +1,44 @@
+"""Excerpt: pick the passage a clipping quotes.
+
+Around the strongest match of the clipping's topics when it has any, else
+the lead; lengths from ``[excerpt]`` in settings.  An excerpt already set (an
+import, a curator's edit) is kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipelines.stage import Stage
+from scraper.excerpt import pick_excerpt
+from scraper.items import Clipping
+from scraper.topics import Span, TopicMatcher
+
+
+class ExcerptStage(Stage):
+    namespace = "excerpt"
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self._matchers: dict[str, TopicMatcher] = {}
+
+    def spans(self, item: Clipping) -> list[Span]:
+        found: list[Span] = []
+        for name in item.topics:
+            topic = self.config.topics.get(name)
+            if topic is None:
+                continue
+            matcher = self._matchers.setdefault(name, TopicMatcher(topic))
+            found += matcher.match(item.title, item.text).spans
+        return found
+
+    def process_item(self, item: Clipping) -> Clipping:
+        if item.excerpt:
+            self.count("kept")
+            return item
+        limits = self.config.settings.excerpt
+        item.excerpt, item.excerpt_from = pick_excerpt(
+            item.text, self.spans(item), min_words=limits.min_words, max_words=limits.max_words
+        )
+        self.count(item.excerpt_from)
+        return item

@@ -1,0 +1,50 @@
+"""Topic: keep articles that match one of their source's topics.
+
+Matched topics and terms are recorded on the clipping; an article matching
+none is dropped as ``off_topic`` (the store stage records the entry so it is
+not fetched again, but it never enters the review queue).  A source with no
+topics keeps everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipelines.stage import Stage
+from scraper.items import Clipping
+from scraper.topics import TopicMatcher, match_topics
+
+
+class TopicStage(Stage):
+    namespace = "topic"
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self._matchers: dict[str, TopicMatcher] | None = None
+
+    def matchers_for(self, source_id: str | None) -> list[TopicMatcher]:
+        if self._matchers is None:
+            self._matchers = {n: TopicMatcher(t) for n, t in self.config.topics.items()}
+        try:
+            names = self.config.source(source_id).topics
+        except KeyError:
+            return []
+        return [self._matchers[n] for n in names]
+
+    def process_item(self, item: Clipping) -> Clipping:
+        matchers = self.matchers_for(item.source_id)
+        if not matchers:
+            self.count("no_topic")
+            return item
+        matches = match_topics(matchers, item.title, item.text)
+        if not matches:
+            raise self.drop(
+                "off_topic", f"matches none of: {', '.join(m.topic.name for m in matchers)}"
+            )
+        item.topics = [m.topic for m in matches]
+        terms: list[str] = []
+        for m in matches:
+            terms += [t for t in m.terms if t not in terms]
+        item.matched_terms = terms
+        self.count("matched")
+        return item

@@ -1,0 +1,430 @@
+"""Feeds: RSS 0.9x/1.0/2.0 and Atom bodies read into plain entries.
+
+`parse_feed` hands the bytes Scrapy fetched to feedparser, which never
+fetches anything itself, and turns its result into a `ParsedFeed` of
+`FeedEntry` values: plain text instead of HTML, absolute http(s) links only,
+timezone-aware dates, and an ``entry_key`` per entry.
+
+Parsing annotates rather than raises: a broken feed gives whatever entries
+could be read, ``bozo`` set and a readable ``error``; a truncated body gives
+the entries completed before the cut.  Entities declared in a DOCTYPE are
+never expanded recursively nor read from outside the document: a DOCTYPE
+declaring such an entity is dropped before parsing, and feedparser's XML
+reader has external entities turned off.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import io
+import re
+import time
+import xml.parsers.expat
+import xml.sax
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from xml.parsers.expat import errors as expat_errors
+
+import feedparser
+from w3lib.html import remove_comments, replace_entities, replace_tags
+from w3lib.url import safe_url_string
+
+from scraper.items import Clipping
+from scraper.urls import is_http_url
+
+#: Dates before this year are placeholders ("0000-00-00", the Unix epoch).
+MIN_YEAR = 1990
+#: Dates further ahead than this are clock or time-zone mistakes.
+MAX_FUTURE = timedelta(days=2)
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+#: feedparser's notices about a body it still read in full: served with a
+#: non-XML media type, or declared in one encoding and decoded in another.
+_NOTICES = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
+#: expat's messages for a document that ends before its root element closes.
+_CUT_SHORT = {
+    expat_errors.XML_ERROR_NO_ELEMENTS,
+    expat_errors.XML_ERROR_UNCLOSED_TOKEN,
+    expat_errors.XML_ERROR_PARTIAL_CHAR,
+    expat_errors.XML_ERROR_UNCLOSED_CDATA_SECTION,
+}
+_ENTRY_END = re.compile(r"</(?:[\w.-]+:)?(?:item|entry)\s*>", re.IGNORECASE)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_DOCTYPE_MARKERS = tuple(
+    "<!DOCTYPE".encode(codec)
+    for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+)
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedEntry:
+    """One entry of a feed, every string valid Unicode (no lone surrogates,
+    no control characters) and every text field plain text."""
+
+    entry_key: str
+    """Identity of the entry within its source: the GUID as feedparser
+    reports it (a relative permalink GUID resolved against the feed URL), else
+    ``link``, else the SHA-1 hex digest of ``title`` and ``summary``."""
+    link: str | None
+    """Absolute http(s) URL of the article, resolved against ``xml:base`` and
+    the feed URL; ``None`` when missing or of another scheme (``javascript:``,
+    ``mailto:``)."""
+    feed_url: str
+    """URL of the feed the entry was read from."""
+    guid: str | None = None
+    """The GUID or Atom id, when the entry has one."""
+    title: str | None = None
+    """Title as plain text on one line: tags stripped, entities decoded."""
+    authors: list[str] = field(default_factory=list)
+    """Author strings as found ("jane@example.com (Jane Roe)"), in feed order,
+    each once."""
+    published_raw: str | None = None
+    """The entry's date string as found: published, else updated, else
+    created."""
+    published_at: datetime | None = None
+    """``published_raw`` as an aware UTC datetime; ``None`` when it cannot be
+    parsed, is before `MIN_YEAR`, or is more than `MAX_FUTURE` ahead."""
+    summary: str | None = None
+    """Summary (else first content) as plain text on one line."""
+    language: str | None = None
+    """ISO 639-1 code of the entry's language, else of the feed's."""
+
+    def to_clipping(self, source_id: str | None, outlet: str | None) -> Clipping:
+        """A new `Clipping` for the entry's article, with the feed's values
+        marked ``*_from="feed"``.  The summary is not carried.
+
+        Raises `ValueError` when the entry has no http(s) ``link``.
+        """
+        if self.link is None:
+            raise ValueError(f"feed entry {self.entry_key!r} has no http(s) link")
+        return Clipping(
+            url=self.link,
+            source_id=source_id,
+            outlet=outlet,
+            entry_key=self.entry_key,
+            feed_url=self.feed_url,
+            title=self.title,
+            title_from="feed" if self.title else None,
+            authors=list(self.authors),
+            authors_raw="; ".join(self.authors) or None,
+            authors_from="feed" if self.authors else None,
+            published_at=self.published_at,
+            published_raw=self.published_raw,
+            published_from="feed" if self.published_raw else None,
+            language=self.language,
+            language_from="feed" if self.language else None,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParsedFeed:
+    """What could be read from one feed body."""
+
+    url: str
+    """The feed URL the body was fetched from (the base for relative links)."""
+    title: str | None = None
+    """Feed title as plain text."""
+    link: str | None = None
+    """The feed's home page, absolute http(s), when given."""
+    language: str | None = None
+    """ISO 639-1 code of the feed's language, when declared."""
+    version: str | None = None
+    """feedparser's format name ("rss20", "rss10", "atom10", ...), ``None``
+    when the body is not recognisably a feed."""
+    entries: list[FeedEntry] = field(default_factory=list)
+    """Entries in feed order."""
+    bozo: bool = False
+    """feedparser's flag: something about the body was off.  Also set for
+    mere notices (a non-XML media type, a wrong declared encoding) that leave
+    the body fully read; those leave ``error`` unset."""
+    error: str | None = None
+    """Why the body could not be read in full, or is not a feed at all;
+    ``None`` when it was read in full."""
+
+
+def body_hash(body: bytes) -> str:
+    """SHA-1 hex digest of a response body, to spot an unchanged feed."""
+    return hashlib.sha1(body).hexdigest()
+
+
+def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+    """Parse a fetched feed body; never raises, never fetches.
+
+    ``url`` is the URL the body came from: relative links resolve against it
+    (and against ``xml:base``).  ``headers`` are the response headers; their
+    ``Content-Type`` charset is honoured.  A ``Content-Location`` header is
+    ignored (HTTP no longer makes it a base URI, RFC 7231 appendix B).
+    """
+    response_headers = {k.lower(): v for k, v in (headers or {}).items() if v}
+    # Without a media type feedparser would assume ISO-8859-1 once any header
+    # is given; application/xml gets the XML defaults (declaration, BOM, then
+    # UTF-8), as if no headers had been given at all.
+    response_headers.setdefault("content-type", "application/xml")
+    response_headers["content-location"] = url
+    if not body:
+        return ParsedFeed(url=url, bozo=True, error="empty body")
+    try:
+        # A file object, never bytes or str: feedparser reads a str that
+        # looks like a URL over the network and opens bytes or str naming an
+        # existing path as a local file.
+        result = feedparser.parse(io.BytesIO(_defused(body)), response_headers=response_headers)
+        return _read(result, body, url)
+    except Exception as exc:  # a hostile body must not end the crawl round
+        return ParsedFeed(url=url, bozo=True, error=_clean(f"feed parser failed: {exc!r}"))
+
+
+def _defused(body: bytes) -> bytes:
+    """The body with two of feedparser's blind spots covered.
+
+    feedparser drops a DOCTYPE's recursive and external entity declarations
+    only when each starts a line and none holds markup; expat would expand
+    the others, up to its own amplification limit (megabytes and seconds).
+    A DOCTYPE that declares such an entity is removed whole, so the strict
+    parser fails on the undefined references and the loose one leaves them
+    as text.
+
+    A numeric reference to a surrogate or to a code point beyond U+10FFFF
+    makes feedparser raise, losing the whole feed; such a reference becomes
+    U+FFFD instead.
+    """
+    span = _unsafe_doctype(body)
+    if span is not None:
+        body = body[: span[0]] + body[span[1] :]
+    return _CHAR_REF.sub(_valid_char_ref, body)
+
+
+class _RootReached(Exception):
+    pass
+
+
+def _unsafe_doctype(body: bytes) -> tuple[int, int] | None:
+    """Byte span from the DOCTYPE to the root element, when the DOCTYPE
+    declares a parameter entity, an external entity, or one whose value
+    refers to another entity; ``None`` otherwise or when unreadable."""
+    parser = xml.parsers.expat.ParserCreate()
+    offsets: list[int] = []
+    unsafe = False
+
+    def on_doctype(*_: Any) -> None:
+        offsets.append(parser.CurrentByteIndex)
+
+    def on_entity(name: str, is_parameter: bool, value: str | None, *_: Any) -> None:
+        nonlocal unsafe
+        unsafe = unsafe or is_parameter or value is None or "&" in value
+
+    def on_root(*_: Any) -> None:
+        offsets.append(parser.CurrentByteIndex)
+        raise _RootReached
+
+    parser.StartDoctypeDeclHandler = on_doctype
+    parser.EntityDeclHandler = on_entity
+    parser.StartElementHandler = on_root
+    # Only the prolog is read: the first element stops the parser, before
+    # any entity reference in content could be expanded.
+    try:
+        parser.Parse(body, True)
+    except _RootReached:
+        pass
+    except (xml.parsers.expat.ExpatError, ValueError, LookupError):
+        return None
+    if not unsafe or len(offsets) != 2:
+        return None
+    # expat reports the DOCTYPE at its internal subset, not at "<!DOCTYPE".
+    for marker in _DOCTYPE_MARKERS:
+        if (start := body.rfind(marker, 0, offsets[0])) != -1:
+            return start, offsets[1]
+    return None
+
+
+def _valid_char_ref(match: re.Match[bytes]) -> bytes:
+    hexadecimal, decimal = match.group(1), match.group(2)
+    digits = (hexadecimal or decimal).lstrip(b"0")
+    if len(digits) <= 8:
+        code = int(hexadecimal, 16) if hexadecimal else int(decimal)
+        if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+            return match.group(0)
+    return b"&#xFFFD;"
+
+
+def _read(result: Any, body: bytes, url: str) -> ParsedFeed:
+    feed = result.get("feed") or {}
+    feed_language = _language(_get(feed, "language"))
+    entries = [_entry(raw, url, feed_language) for raw in result.get("entries") or []]
+    exc = result.get("bozo_exception") if result.get("bozo") else None
+    if isinstance(exc, xml.sax.SAXParseException) and exc.getMessage() in _CUT_SHORT:
+        # The loose parser also returns the entry the body was cut inside,
+        # with a truncated title or link: keep only the closed ones.
+        entries = entries[: _closed_entries(body, result.get("encoding"))]
+    version = result.get("version") or None
+    error = None if exc is None or isinstance(exc, _NOTICES) else _describe(exc)
+    if version is None and not entries and (exc is not None or not feed):
+        error = "not an RSS or Atom feed" + (f" ({_describe(exc)})" if exc else "")
+    return ParsedFeed(
+        url=url,
+        title=_text(feed, "title"),
+        link=_link(_get(feed, "link")),
+        language=feed_language,
+        version=version,
+        entries=entries,
+        bozo=bool(result.get("bozo")),
+        error=error,
+    )
+
+
+def _entry(raw: Any, feed_url: str, feed_language: str | None) -> FeedEntry:
+    guid = _one_line(_get(raw, "id"))
+    link = _entry_link(raw)
+    title = _text(raw, "title")
+    summary = _text(raw, "summary")
+    if summary is None and _get(raw, "content"):
+        summary = _plain(raw["content"][0].get("value", ""), raw["content"][0].get("type"))
+    published_raw, published_at = _date(raw)
+    key = guid or link or _content_key(title, summary)
+    return FeedEntry(
+        entry_key=key,
+        link=link,
+        feed_url=feed_url,
+        guid=guid,
+        title=title,
+        authors=_authors(raw),
+        published_raw=published_raw,
+        published_at=published_at,
+        summary=summary,
+        language=_entry_language(raw) or feed_language,
+    )
+
+
+def _get(raw: dict[str, Any], key: str) -> Any:
+    # dict.get rather than raw.get: FeedParserDict answers for aliases
+    # ("updated" for "published") and warns when it does.
+    return dict.get(raw, key)
+
+
+def _content_key(title: str | None, summary: str | None) -> str:
+    # The newline keeps ("ab", "c") and ("a", "bc") apart.
+    return hashlib.sha1(f"{title or ''}\n{summary or ''}".encode()).hexdigest()
+
+
+def _closed_entries(body: bytes, encoding: str | None) -> int:
+    """How many item or entry elements are closed in the body."""
+    try:
+        text = body.decode(encoding or "utf-8", "replace")
+    except LookupError:
+        text = body.decode("utf-8", "replace")
+    return len(_ENTRY_END.findall(text))
+
+
+def _one_line(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return " ".join(_clean(value).split()) or None
+
+
+def _clean(value: str) -> str:
+    """Valid Unicode without control characters: lone surrogates (from
+    numeric references such as ``&#xD800;``) become U+FFFD."""
+    return _CONTROL.sub("", _SURROGATE.sub("\ufffd", value))
+
+
+def _plain(value: str, content_type: str | None) -> str | None:
+    """Plain text on one line from a feed text construct, ``None`` if empty."""
+    if content_type in _HTML_TYPES:
+        # Tags become spaces so that "<p>a</p><p>b</p>" stays two words.
+        value = replace_entities(replace_tags(remove_comments(value), " "))
+    return " ".join(_clean(value).split()) or None
+
+
+def _text(parent: dict[str, Any], name: str) -> str | None:
+    value = _get(parent, name)
+    if not isinstance(value, str):
+        return None
+    detail = _get(parent, f"{name}_detail") or {}
+    return _plain(value, detail.get("type"))
+
+
+def _link(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    # Escape spaces and non-ASCII characters the way a browser would.
+    link = safe_url_string(value.strip())
+    return link if is_http_url(link) else None
+
+
+def _entry_link(raw: dict[str, Any]) -> str | None:
+    # The first alternate link: feedparser 6 lets a later ``<link>`` with
+    # text content (an enclosure, say) replace it as ``link``.
+    for candidate in _get(raw, "links") or []:
+        link = _link(candidate.get("href"))
+        if link and candidate.get("rel", "alternate") == "alternate":
+            return link
+    return _link(_get(raw, "link"))
+
+
+def _authors(raw: dict[str, Any]) -> list[str]:
+    details = list(_get(raw, "authors") or [])
+    found = [a.get("name") or a.get("email") for a in details]
+    author = _get(raw, "author")
+    if isinstance(author, str) and len(details) <= 1:
+        name, email = (details[0].get("name"), details[0].get("email")) if details else ("", "")
+        # feedparser splits an RSS "jane@example.com (Jane Roe)" into name and
+        # e-mail and keeps the string as found in ``author``; for Atom it
+        # builds ``author`` as "name (email)" from the elements instead.
+        if not (name and email and author == f"{name} ({email})"):
+            found = [author]
+    names: list[str] = []
+    for name in map(_one_line, found):
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def _date(raw: dict[str, Any]) -> tuple[str | None, datetime | None]:
+    for name in ("published", "updated", "created"):
+        value = _get(raw, name)
+        if isinstance(value, str) and value.strip():
+            return _clean(value).strip(), _aware(_get(raw, f"{name}_parsed"))
+    return None, None
+
+
+def _aware(parsed: time.struct_time | None) -> datetime | None:
+    """feedparser's UTC struct as an aware datetime, ``None`` if implausible."""
+    if parsed is None:
+        return None
+    try:
+        # timegm rolls a leap second (tm_sec == 60) over into the next minute.
+        moment = datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+    except (OverflowError, OSError, ValueError, TypeError):
+        return None
+    if moment.year < MIN_YEAR or moment > datetime.now(UTC) + MAX_FUTURE:
+        return None
+    return moment
+
+
+def _language(tag: Any) -> str | None:
+    """ISO 639-1 primary subtag of a language tag ("en-GB" -> "en")."""
+    if not isinstance(tag, str):
+        return None
+    primary = tag.strip().replace("_", "-").split("-")[0].lower()
+    return primary if len(primary) == 2 and primary.isascii() and primary.isalpha() else None
+
+
+def _entry_language(raw: dict[str, Any]) -> str | None:
+    details = [_get(raw, "title_detail"), _get(raw, "summary_detail")]
+    details += list(_get(raw, "content") or [])
+    for detail in details:
+        if detail and (language := _language(detail.get("language"))):
+            return language
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, xml.sax.SAXParseException):
+        return _clean(f"malformed XML: {exc.getMessage()}")
+    if isinstance(exc, feedparser.CharacterEncodingUnknown):
+        return _clean(f"unknown character encoding: {exc}")
+    return _clean(f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,152 @@
+"""The `Clipping`: the one record that flows from spider to pipelines, storage,
+review UI and digest.
+
+This module imports only the standard library, so that storage, the web UI and
+the digest renderers can use it without Scrapy.
+
+Conventions for every field:
+
+* text fields are plain Unicode text, never HTML; ``None`` means "not known";
+* datetimes are timezone-aware (``tzinfo`` is never ``None``);
+* a ``*_raw`` field keeps the value exactly as found, its normalised twin is
+  what the rest of presscut uses, and a ``*_from`` field names where the value
+  came from, one of `PROVENANCES`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+#: Where a field's value came from.  ``feed`` is the feed entry, ``json-ld``,
+#: ``opengraph`` and ``meta`` the page's own metadata, ``trafilatura`` the
+#: extractor's reading of the page, ``topic``/``lead`` the excerpt picker,
+#: ``import`` a hand-added clipping and ``curator`` an edit in review.
+PROVENANCES = (
+    "feed",
+    "json-ld",
+    "opengraph",
+    "meta",
+    "trafilatura",
+    "url",
+    "topic",
+    "lead",
+    "import",
+    "curator",
+)
+
+#: Review states; a clipping moves new -> approved | rejected -> published.
+STATUSES = ("new", "approved", "rejected", "published")
+
+
+@dataclass(kw_only=True, slots=True)
+class Clipping:
+    """One article as a clipping: what a curator reviews and a digest cites.
+
+    Invariants once the ``normalize`` stage has run: ``canonical_url`` and
+    ``url_hash`` are set, ``authors`` holds person names only (no "By", no
+    e-mail, no site name), ``published_at`` is timezone-aware, ``text`` is
+    plain text with paragraphs separated by a single ``"\\n"``.
+    """
+
+    url: str
+    """Absolute http(s) URL the article was fetched from, after redirects."""
+
+    source_id: str | None = None
+    """Id of the configured source that found the article (``sources[].id``)."""
+    outlet: str | None = None
+    """Outlet name as it is cited ("The Balkanista"), from the source config."""
+
+    canonical_url: str | None = None
+    """The URL in canonical form (tracking parameters and fragment removed,
+    host lower-cased, ``rel=canonical`` honoured); the primary identity key."""
+    url_hash: str | None = None
+    """SHA-1 hex digest of ``canonical_url``: the indexed unique key."""
+    entry_key: str | None = None
+    """Identity of the feed entry: its GUID, else its link, else a hash of its
+    title and summary.  Unique per source."""
+    feed_url: str | None = None
+    """URL of the feed, sitemap or listing page the entry was found on."""
+
+    title: str | None = None
+    """The article's own title, as the outlet published it."""
+    title_from: str | None = None
+    headline: str | None = None
+    """The post headline a curator gives the clipping; defaults to ``title``."""
+
+    authors: list[str] = field(default_factory=list)
+    """Person names, in byline order."""
+    authors_raw: str | None = None
+    """The byline as found ("By Alice Taylor and Bob Roe | Staff")."""
+    authors_from: str | None = None
+
+    published_at: datetime | None = None
+    """Publication time, timezone-aware."""
+    published_raw: str | None = None
+    """The date string as found ("2019-09-17T10:02:00+02:00", "Sept 17, 2019")."""
+    published_from: str | None = None
+
+    language: str | None = None
+    """ISO 639-1 code ("en", "de"), when known."""
+    language_from: str | None = None
+
+    text: str = ""
+    """Main text of the article, plain text, paragraphs separated by "\\n"."""
+    text_from: str | None = None
+    excerpt: str | None = None
+    """A verbatim passage of ``text``: whole sentences around the strongest
+    topic match, about 60-140 words; the lead when no topic applies."""
+    excerpt_from: str | None = None
+
+    topics: list[str] = field(default_factory=list)
+    """Names of the configured topics the article matched."""
+    matched_terms: list[str] = field(default_factory=list)
+    """The include terms that matched, as configured, each listed once."""
+
+    content_hash: str | None = None
+    """SHA-1 hex digest of the normalised text (case and white space folded)."""
+    simhash: int | None = None
+    """64-bit SimHash of ``text`` as an unsigned int, for near-duplicates."""
+    cluster: str | None = None
+    """Syndication cluster key: the ``url_hash`` of the first clipping seen
+    with this body.  Every clipping is in exactly one cluster."""
+
+    status: str = "new"
+    """Review state, one of `STATUSES`."""
+    fetched_at: datetime | None = None
+    """When the article page was fetched (or the clipping imported)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: datetimes as ISO 8601 strings with offset."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, list):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Clipping:
+        """Inverse of `to_dict`; unknown keys are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in names}
+        for key in ("published_at", "fetched_at"):
+            if isinstance(kwargs.get(key), str):
+                kwargs[key] = datetime.fromisoformat(kwargs[key])
+        return cls(**kwargs)
+
+    def provenance(self) -> dict[str, str | None]:
+        """Where each sourced field came from, keyed by field name."""
+        return {
+            "title": self.title_from,
+            "authors": self.authors_from,
+            "date": self.published_from,
+            "language": self.language_from,
+            "text": self.text_from,
+            "excerpt": self.excerpt_from,
+        }

@@ -1,0 +1,84 @@
+"""The check spider: fetch each configured feed once and report whether it
+reads, without storing anything.  Backs ``presscut sources check``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+
+from config import Config, Source
+from scraper.errors import classify_failure
+from scraper.feeds import parse_feed
+
+
+@dataclass
+class CheckResult:
+    """How one source's feed read: ``ok`` with entry count and newest date,
+    or the error kind and message."""
+
+    source_id: str
+    url: str
+    ok: bool
+    status: int | None = None
+    entries: int = 0
+    newest: datetime | None = None
+    title: str | None = None
+    error_kind: str | None = None
+    error: str | None = None
+
+
+class CheckSpider(scrapy.Spider):
+    name = "check"
+
+    def __init__(self, *args: Any, sources: list[Source] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sources = list(sources or [])
+        self.results: dict[str, CheckResult] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> CheckSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if not spider.sources:
+            config: Config | None = crawler.settings.get("PRESSCUT_CONFIG")
+            spider.sources = list(config.sources) if config else []
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for source in self.sources:
+            yield scrapy.Request(
+                source.url,
+                callback=self.parse,
+                errback=self.failed,
+                dont_filter=True,
+                meta={"source": source},
+            )
+
+    def parse(self, response: Response, **kwargs: Any) -> None:
+        source: Source = response.meta["source"]
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        feed = parse_feed(response.body, url=response.url, headers={"content-type": content_type})
+        dates = [e.published_at for e in feed.entries if e.published_at]
+        ok = bool(feed.entries)
+        self.results[source.id] = CheckResult(
+            source_id=source.id,
+            url=response.url,
+            ok=ok,
+            status=response.status,
+            entries=len(feed.entries),
+            newest=max(dates) if dates else None,
+            title=feed.title,
+            error_kind=None if ok else "parse_error",
+            error=feed.error if not ok else None,
+        )
+
+    def failed(self, failure: Any) -> None:
+        source: Source = failure.request.meta["source"]
+        kind, message = classify_failure(failure)
+        self.results[source.id] = CheckResult(
+            source_id=source.id, url=source.url, ok=False, error_kind=kind, error=message
+        )

@@ -1,0 +1,41 @@
+"""presscut's storage: SQLAlchemy tables, the engine, named queries and
+Alembic migrations.  All of the project's SQL lives in this package; the rest
+of presscut calls `Store` methods and gets plain values back.
+
+    store = open_store("sqlite:///data/presscut.db")
+    store.upgrade()
+    inserted = store.write_batch(clippings, entry_outcomes, fetch_state_updates)
+    store.close()
+
+Modules: ``engine`` (URL -> tuned engine), ``models`` (tables),
+``sources`` / ``entries`` / ``clippings`` / ``runs`` (queries per table),
+``store`` (the `Store` facade), ``migrations/`` (Alembic).
+"""
+
+from storage.entries import OUTCOMES, RETRY_OUTCOMES, EntryOutcome
+from storage.runs import RUN_STATUSES, CrawlRun
+from storage.sources import (
+    UNCHANGED,
+    FetchState,
+    FetchStateUpdate,
+    SourceRow,
+    SourceSpec,
+    Unchanged,
+)
+from storage.store import Store, open_store
+
+__all__ = [
+    "OUTCOMES",
+    "RETRY_OUTCOMES",
+    "RUN_STATUSES",
+    "UNCHANGED",
+    "CrawlRun",
+    "EntryOutcome",
+    "FetchState",
+    "FetchStateUpdate",
+    "SourceRow",
+    "SourceSpec",
+    "Store",
+    "Unchanged",
+    "open_store",
+]

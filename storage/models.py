@@ -1,0 +1,210 @@
+"""The tables, as SQLAlchemy Core metadata: exactly what migration 0001 creates.
+
+A test compares this metadata with a migrated database, so a change here needs
+a new migration in ``storage/migrations/versions/``.
+
+Column conventions:
+
+* datetimes are `UTCDateTime`: stored in UTC, read back timezone-aware UTC on
+  every backend, and a naive datetime is refused on the way in;
+* ``clippings.simhash`` is `SignedInt64`: the unsigned 64-bit SimHash of a
+  `Clipping` kept in a signed ``BIGINT``; ``sim_b0`` .. ``sim_b3`` hold its
+  four 16-bit bands (``sim_b0`` the lowest bits), each indexed: two hashes
+  within Hamming distance 3 agree exactly on at least one band, so a band
+  lookup finds every near-duplicate candidate;
+* ``source_id`` in ``clippings`` and ``entries`` is deliberately not a
+  foreign key: clippings and the seen-entry log outlive a source dropped from
+  the config, and hand-imported clippings have no source.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+_UNSIGNED_64 = 1 << 64
+_SIGN_BIT = 1 << 63
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """``TIMESTAMP WITH TIME ZONE`` that always yields aware UTC datetimes.
+
+    SQLite has no time zones: values are stored as naive UTC text (whose
+    lexical order is time order) and given ``tzinfo=UTC`` when read."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: presscut stores aware datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class SignedInt64(TypeDecorator[int]):
+    """An unsigned 64-bit int kept in a signed ``BIGINT`` (two's complement)."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: int | None, dialect: Any) -> int | None:
+        if value is None:
+            return None
+        if not 0 <= value < _UNSIGNED_64:
+            raise ValueError(f"{value} is not an unsigned 64-bit integer")
+        return value - _UNSIGNED_64 if value >= _SIGN_BIT else value
+
+    def process_result_value(self, value: int | None, dialect: Any) -> int | None:
+        if value is None:
+            return None
+        return value + _UNSIGNED_64 if value < 0 else value
+
+
+def simhash_bands(simhash: int) -> tuple[int, int, int, int]:
+    """The four 16-bit bands of an unsigned 64-bit SimHash, lowest bits first."""
+    return (
+        simhash & 0xFFFF,
+        (simhash >> 16) & 0xFFFF,
+        (simhash >> 32) & 0xFFFF,
+        (simhash >> 48) & 0xFFFF,
+    )
+
+
+# Explicit names keep constraints and indexes identical between the models,
+# the migration and every backend.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+#: Configured sources (config fields, kept in step by ``sync_sources``) and
+#: their fetch state (written by the crawl).
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("outlet", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("language", Text),
+    Column("poll_interval_s", Float, nullable=False),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("body_hash", Text),
+    Column("last_fetch_at", UTCDateTime()),
+    Column("last_success_at", UTCDateTime()),
+    Column("last_error_at", UTCDateTime()),
+    Column("last_error", Text),
+    Column("last_error_kind", Text),
+    Column("failure_score", Float, nullable=False),
+    Column("next_due_at", UTCDateTime(), index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+#: One row per stored article; the columns named after `Clipping` fields
+#: hold those fields.
+clippings = Table(
+    "clippings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("url", Text, nullable=False),
+    Column("source_id", Text, index=True),
+    Column("outlet", Text),
+    Column("canonical_url", Text),
+    Column("url_hash", Text, nullable=False),
+    Column("entry_key", Text),
+    Column("feed_url", Text),
+    Column("title", Text),
+    Column("title_from", Text),
+    Column("headline", Text),
+    Column("authors", JSON, nullable=False),
+    Column("authors_raw", Text),
+    Column("authors_from", Text),
+    Column("published_at", UTCDateTime(), index=True),
+    Column("published_raw", Text),
+    Column("published_from", Text),
+    Column("language", Text),
+    Column("language_from", Text),
+    Column("text", Text, nullable=False),
+    Column("text_from", Text),
+    Column("excerpt", Text),
+    Column("excerpt_from", Text),
+    Column("topics", JSON, nullable=False),
+    Column("matched_terms", JSON, nullable=False),
+    Column("content_hash", Text, index=True),
+    Column("simhash", SignedInt64()),
+    Column("sim_b0", Integer, index=True),
+    Column("sim_b1", Integer, index=True),
+    Column("sim_b2", Integer, index=True),
+    Column("sim_b3", Integer, index=True),
+    Column("cluster", Text, nullable=False, index=True),
+    Column("status", Text, nullable=False),
+    Column("fetched_at", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("url_hash"),
+    UniqueConstraint("source_id", "entry_key"),
+    Index(None, "status", "created_at"),
+)
+
+#: The seen-entry log: every feed entry a source has offered and what became
+#: of it, so that a known entry's article is never fetched again.
+entries = Table(
+    "entries",
+    metadata,
+    Column("source_id", Text, nullable=False),
+    Column("entry_key", Text, nullable=False),
+    Column("url_hash", Text, index=True),
+    Column("outcome", Text, nullable=False),
+    Column("reason", Text),
+    Column("seen_at", UTCDateTime(), nullable=False),
+    # The primary key is the unique (source_id, entry_key) pair.
+    PrimaryKeyConstraint("source_id", "entry_key"),
+)
+
+#: One row per crawl round.
+crawl_runs = Table(
+    "crawl_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    Column("status", Text, nullable=False),
+    Column("stats", JSON),
+    Column("summary", JSON),
+)

@@ -1,0 +1,245 @@
+"""Each pipeline stage alone: what it passes, what it drops and why, what it counts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from config import load_config
+from pipelines.dedupe import DedupeStage
+from pipelines.excerpt import ExcerptStage
+from pipelines.normalize import NormalizeStage
+from pipelines.stage import Drop
+from pipelines.store import StoreStage
+from pipelines.topic import TopicStage
+from pipelines.validate import ValidateStage
+from scraper.excerpt import is_verbatim
+from scraper.items import Clipping
+from storage import open_store
+
+SOURCES = """
+[[topics]]
+name = "floods"
+include = ["flood", "storm surge", "sea wall"]
+exclude = ["flood of applications"]
+
+[[sources]]
+id = "herald"
+outlet = "The Harbour Herald"
+url = "https://herald.example/feed.rss"
+topics = ["floods"]
+
+[[sources]]
+id = "ledger"
+outlet = "Valley Ledger"
+url = "https://ledger.example/feed.atom"
+topics = ["floods"]
+
+[[sources]]
+id = "everything"
+outlet = "Everything Weekly"
+url = "https://everything.example/feed.rss"
+"""
+
+BODY = (
+    "The storm surge arrived shortly after midnight and pushed the sea over the old "
+    "harbour wall. By dawn the flood had reached the fish market, where traders waded "
+    "through knee-deep water to rescue their stock. Council engineers said the sea wall "
+    "had been due for repair since the spring survey found cracks along its length. "
+    "Residents of the lower town were moved to the school hall, and the ferry service "
+    "was suspended until the tide turned in the afternoon.\n"
+    "Harbour master Ellen Voss said the water had risen faster than any tide table "
+    "predicted, and that boats moored inside the basin had been lifted onto the quay. "
+    "Volunteers from the lifeboat station checked every house on Dock Row before first "
+    "light. The county has asked the national agency for an emergency grant to rebuild "
+    "the damaged section before the winter storms, which forecasters expect to be "
+    "stronger than last year's."
+)
+
+
+def clipping(**kw: Any) -> Clipping:
+    base: dict[str, Any] = {
+        "url": "https://herald.example/2026/10/flood.html?utm_source=rss#top",
+        "source_id": "herald",
+        "outlet": "The Harbour Herald",
+        "entry_key": "guid-1",
+        "title": "  Storm surge floods  the harbour ",
+        "authors": ["Mara Quill"],
+        "text": BODY,
+        "published_at": datetime(2026, 10, 3, 7, 0, tzinfo=UTC),
+    }
+    base.update(kw)
+    return Clipping(**base)
+
+
+@pytest.fixture
+def crawler(tmp_path: Path) -> Any:
+    (tmp_path / "sources.toml").write_text(SOURCES, encoding="utf-8")
+    db = tmp_path / "p.db"
+    (tmp_path / "settings.toml").write_text(f'[database]\nurl = "sqlite:///{db}"\n')
+    config = load_config(tmp_path, environ={})
+    store = open_store(config.settings.database.url)
+    store.upgrade()
+    crawler = get_crawler()
+    crawler.spider = SimpleNamespace(
+        config=config, store=store, summary={}, states={}, crawler=crawler
+    )
+    from collections import Counter, defaultdict
+
+    crawler.spider.summary = defaultdict(Counter)
+    yield crawler
+    store.close()
+
+
+def stats(crawler: Any) -> dict[str, Any]:
+    return crawler.stats.get_stats()
+
+
+def run(stage_cls: type, crawler: Any, item: Clipping) -> Clipping:
+    return stage_cls.from_crawler(crawler).process_item(item)
+
+
+def test_normalize_sets_keys_and_folds_text(crawler: Any) -> None:
+    item = run(NormalizeStage, crawler, clipping(text="One  para.\n\n\nTwo\tpara."))
+    assert item.canonical_url == "https://herald.example/2026/10/flood.html"
+    assert item.url_hash and len(item.url_hash) == 40
+    assert item.title == "Storm surge floods the harbour"
+    assert item.headline == item.title
+    assert item.text == "One para.\nTwo para."
+    assert item.content_hash
+    assert stats(crawler)["normalize/items"] == 1
+
+
+def test_normalize_variants_share_one_key(crawler: Any) -> None:
+    a = run(NormalizeStage, crawler, clipping())
+    b = run(NormalizeStage, crawler, clipping(url="HTTPS://Herald.Example:443/2026/10/flood.html"))
+    assert a.url_hash == b.url_hash
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"title": None}, "no title"),
+        ({"text": "Too short to be an article."}, "text too short"),
+        ({"url": "javascript:alert(1)"}, r"not an http\(s\) URL"),
+    ],
+)
+def test_validate_drops_with_reason(crawler: Any, changes: dict[str, Any], reason: str) -> None:
+    with pytest.raises(Drop, match=reason) as info:
+        run(ValidateStage, crawler, clipping(**changes))
+    assert info.value.outcome == "invalid"
+    assert stats(crawler)["validate/dropped/invalid"] == 1
+
+
+def test_validate_discards_future_dates(crawler: Any) -> None:
+    future = datetime.now(UTC) + timedelta(days=30)
+    item = run(ValidateStage, crawler, clipping(published_at=future, published_raw="2099"))
+    assert item.published_at is None and item.published_raw == "2099"
+
+
+def test_topic_keeps_matches_and_records_terms(crawler: Any) -> None:
+    item = run(TopicStage, crawler, clipping())
+    assert item.topics == ["floods"]
+    assert item.matched_terms == ["flood", "storm surge", "sea wall"]
+    assert stats(crawler)["topic/matched"] == 1
+
+
+def test_topic_drops_off_topic_and_excluded(crawler: Any) -> None:
+    stage = TopicStage.from_crawler(crawler)
+    with pytest.raises(Drop) as info:
+        stage.process_item(clipping(title="Cup final", text="The home side won. " * 20))
+    assert info.value.outcome == "off_topic"
+    with pytest.raises(Drop):
+        stage.process_item(clipping(title="Permits", text="A flood of applications. " * 20))
+    assert stats(crawler)["topic/dropped/off_topic"] == 2
+
+
+def test_topic_keeps_everything_for_a_source_without_topics(crawler: Any) -> None:
+    item = run(TopicStage, crawler, clipping(source_id="everything", text="Cup final. " * 50))
+    assert item.topics == []
+
+
+def test_excerpt_quotes_the_match_verbatim(crawler: Any) -> None:
+    item = run(TopicStage, crawler, clipping())
+    item = run(ExcerptStage, crawler, item)
+    assert item.excerpt_from == "topic"
+    assert is_verbatim(item.excerpt or "", item.text)
+    assert "storm surge" in (item.excerpt or "").lower()
+
+
+def test_excerpt_keeps_a_given_excerpt(crawler: Any) -> None:
+    item = run(ExcerptStage, crawler, clipping(excerpt="Chosen by hand.", excerpt_from="curator"))
+    assert item.excerpt == "Chosen by hand."
+
+
+def prepared(crawler: Any, **kw: Any) -> Clipping:
+    return run(NormalizeStage, crawler, clipping(**kw))
+
+
+def test_dedupe_drops_url_variants_in_one_round(crawler: Any) -> None:
+    stage = DedupeStage.from_crawler(crawler)
+    first = stage.process_item(prepared(crawler))
+    assert first.cluster == first.url_hash
+    with pytest.raises(Drop, match="URL already stored"):
+        stage.process_item(prepared(crawler, url="https://HERALD.example/2026/10/flood.html"))
+
+
+def test_dedupe_clusters_syndicated_copies_across_outlets(crawler: Any) -> None:
+    stage = DedupeStage.from_crawler(crawler)
+    original = stage.process_item(prepared(crawler))
+    copy = stage.process_item(
+        prepared(
+            crawler,
+            url="https://ledger.example/wire/harbour-flood",
+            source_id="ledger",
+            entry_key="ledger-1",
+            text=BODY.replace("shortly after midnight", "after midnight")
+            + " The ferry company said it would publish a new timetable.",
+        )
+    )
+    assert copy.cluster == original.cluster
+    assert stats(crawler)["dedupe/clustered"] == 1
+
+
+def test_dedupe_drops_same_body_from_same_source(crawler: Any) -> None:
+    stage = DedupeStage.from_crawler(crawler)
+    stage.process_item(prepared(crawler))
+    with pytest.raises(Drop) as info:
+        stage.process_item(
+            prepared(crawler, url="https://herald.example/amp/flood", entry_key="g2")
+        )
+    assert info.value.outcome == "duplicate"
+
+
+def test_dedupe_sees_what_is_stored(crawler: Any) -> None:
+    item = prepared(crawler)
+    item.cluster = item.url_hash
+    crawler.spider.store.write_batch([item], [], [])
+    stage = DedupeStage.from_crawler(crawler)
+    with pytest.raises(Drop):
+        stage.process_item(prepared(crawler))
+    copy = stage.process_item(
+        prepared(crawler, url="https://ledger.example/copy", source_id="ledger", entry_key="x")
+    )
+    assert copy.cluster == item.cluster
+
+
+def test_store_writes_batches_and_records_drops(crawler: Any) -> None:
+    stage = StoreStage.from_crawler(crawler)
+    item = prepared(crawler)
+    item.cluster = item.url_hash
+    stage.process_item(item)
+    dropped = prepared(crawler, url="https://herald.example/sport", entry_key="g9")
+    stage.item_dropped(dropped, None, Drop("off", "off_topic"), None)
+    stage.close_spider()
+    store = crawler.spider.store
+    assert [c.url_hash for _, c in store.iter_clippings()] == [item.url_hash]
+    keys, _ = store.known_entries("herald", ["guid-1", "g9"], [])
+    assert keys == {"guid-1", "g9"}
+    assert stats(crawler)["store/inserted"] == 1
+    assert crawler.spider.summary["herald"] == {"new": 1, "off_topic": 1}

@@ -150,9 +150,16 @@ class LocalWeb:
     ``FileNotFoundError``.  ``log_to`` gets one line per request."""
 
     def __init__(
-        self, root: Path, sites: list[str] | None = None, *, log_to: TextIO | None = None
+        self,
+        root: Path,
+        sites: list[str] | None = None,
+        *,
+        log_to: TextIO | None = None,
+        delay: float = 0.0,
     ) -> None:
         self.root = Path(root)
+        #: Seconds every response waits before it is sent, like a distant site.
+        self.delay = delay
         if sites is None:
             found = self.root.iterdir() if self.root.is_dir() else []
             sites = sorted(p.name for p in found if p.is_dir() and p.name[0] not in "._")
@@ -542,6 +549,8 @@ class _Handler(BaseHTTPRequestHandler):
             base_url=self.server.base_url,
         )
         reply = web._respond(request)
+        if web.delay:
+            time.sleep(web.delay)
         send_body = self.command != "HEAD" and reply.status != 304
         record = RequestRecord(
             site=site,
@@ -591,10 +600,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=SITES_ROOT, help="folder of site folders")
     parser.add_argument("--sites", help="comma-separated site names (default: all)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each request")
+    parser.add_argument(
+        "--delay", type=float, default=0.0, help="seconds each response waits (default 0)"
+    )
     args = parser.parse_args(argv)
     sites = [s.strip() for s in args.sites.split(",") if s.strip()] if args.sites else None
     try:
-        web = LocalWeb(args.root, sites, log_to=sys.stdout if args.verbose else None)
+        web = LocalWeb(
+            args.root, sites, log_to=sys.stdout if args.verbose else None, delay=args.delay
+        )
     except (OSError, ValueError) as exc:
         parser.error(str(exc))
     with web:

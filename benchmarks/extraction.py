@@ -14,7 +14,9 @@ repository root):
 
 each in its own subprocess, timed from start to exit (interpreter start-up
 and worker start-up included, alike for both); with ``--repeat N`` the two
-alternate N times and each one's fastest run counts.  Both prediction files go to
+alternate N times and each one's fastest run counts.  CPU seconds (user +
+system, workers included) are printed too: unlike wall-clock time they do
+not depend on what else the machine is running.  Both prediction files go to
 the corpus's ``score.py --markdown``, whose report is printed, followed by
 pages/s for each run.  ``--limit N`` runs the first N pages and scores only
 those.  Nothing is fetched from the network.
@@ -27,6 +29,7 @@ import gzip
 import json
 import multiprocessing
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -41,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _bare_one(job: tuple[str, str, str]) -> dict[str, Any]:
     """Bare trafilatura on one page, as a score.py prediction line."""
     import trafilatura
+    import trafilatura.settings
 
     page_id, path, url = job
     try:
@@ -49,7 +53,7 @@ def _bare_one(job: tuple[str, str, str]) -> dict[str, Any]:
         doc = trafilatura.bare_extraction(html, url=url, with_metadata=True)
     except Exception as exc:  # scored as an empty prediction, like a None result
         return {"id": page_id, "error": f"{exc.__class__.__name__}: {exc}"}
-    if doc is None:
+    if not isinstance(doc, trafilatura.settings.Document):
         return {"id": page_id, "title": None, "authors": [], "date": None, "body": ""}
     return {
         "id": page_id,
@@ -77,10 +81,16 @@ def run_bare(listing: Path, out: Path, workers: int) -> None:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def _timed(command: list[str]) -> float:
+def _timed(command: list[str]) -> tuple[float, float]:
+    """Run ``command``; its wall-clock seconds and the CPU seconds (user +
+    system) it and its worker processes used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, cwd=ROOT, check=True)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def _presscut_extract(python: str) -> list[str]:
@@ -157,12 +167,13 @@ def main() -> None:
         command += ["-o", str(extracted), "--workers", workers]
         script = str(Path(__file__).resolve())
         bare_command = [python, script, "--workers", workers, "--bare", str(listing), str(bare)]
-        seconds_ours = seconds_bare = float("inf")
+        ours_runs, bare_runs = [], []
         # Alternate the runs and keep each one's fastest: other load on the
         # machine then slows both alike instead of skewing one.
         for _ in range(args.repeat):
-            seconds_ours = min(seconds_ours, _timed(command))
-            seconds_bare = min(seconds_bare, _timed(bare_command))
+            ours_runs.append(_timed(command))
+            bare_runs.append(_timed(bare_command))
+        (seconds_ours, cpu_ours), (seconds_bare, cpu_bare) = min(ours_runs), min(bare_runs)
         _to_predictions(extracted, ours)
         rate_ours = _write_timing(ours, len(lines), seconds_ours)
         rate_bare = _write_timing(bare, len(lines), seconds_bare)
@@ -173,8 +184,14 @@ def main() -> None:
         )
         print()
         print(f"pages: {len(lines)}, workers: {args.workers}")
-        print(f"presscut:    {seconds_ours:7.1f} s  {rate_ours:6.1f} pages/s")
-        print(f"trafilatura: {seconds_bare:7.1f} s  {rate_bare:6.1f} pages/s")
+        for name, wall, cpu, rate in (
+            ("presscut", seconds_ours, cpu_ours, rate_ours),
+            ("trafilatura", seconds_bare, cpu_bare, rate_bare),
+        ):
+            print(
+                f"{name + ':':<13}{wall:7.1f} s wall  {rate:6.1f} pages/s  "
+                f"{cpu:7.1f} s CPU  {len(lines) / cpu:6.1f} pages per CPU-second"
+            )
 
 
 if __name__ == "__main__":

@@ -58,3 +58,10 @@ def print_report(report: RoundReport) -> None:
     else:
         console.print(table)
     console.print(f"{report.new} new clipping(s) stored")
+    if report.errors.get("database"):
+        errors.print(f"database error: {report.errors['database']}")
+    elif report.stats.get("store/failed_batches"):
+        errors.print(
+            "database error: some batches could not be written (see the log); "
+            "their articles will be fetched again next round"
+        )

@@ -32,6 +32,8 @@ url = "sqlite:///{db}"
 
 [crawl]
 download_delay = 0.05
+# The demo sites are served on this machine; real sources never are.
+allow_loopback = true
 """
 
 

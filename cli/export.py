@@ -25,6 +25,7 @@ CSV_COLUMNS = (
 class Format(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
+    wxr = "wxr"
 
 
 def export_row(clipping_id: int, clipping: Clipping) -> dict[str, Any]:
@@ -59,7 +60,12 @@ def export(
     ] = None,
     config_dir: ConfigDir = None,
 ) -> None:
-    """Write stored clippings, one per line, oldest first."""
+    """Write stored clippings, one per line, oldest first (or, as wxr, the
+    site's posts and digests as a WordPress import file)."""
+    if fmt is Format.wxr:
+        from cli.publish import write_wxr
+
+        return write_wxr(load(config_dir), output)
     if status is not None and status not in STATUSES:
         raise typer.BadParameter(f"must be one of {', '.join(STATUSES)}", param_hint="--status")
     config = load(config_dir)

@@ -12,8 +12,15 @@ import typer
 from cli.crawl import crawl
 from cli.db import db_upgrade
 from cli.demo import demo
+from cli.discover import sources_discover
 from cli.export import export
 from cli.extract import extract
+from cli.health import sources_health
+from cli.housekeeping import db_prune
+from cli.importer import import_clippings
+from cli.publish import archive, digest, feed, post, publish_posts_command, publish_wordpress
+from cli.review import approve, cite, edit, queue, reject
+from cli.run import run
 from cli.sources import sources_check, sources_list
 
 app = typer.Typer(
@@ -25,16 +32,34 @@ app = typer.Typer(
 )
 sources_app = typer.Typer(help="Configured sources.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
+publish_app = typer.Typer(help="Publish approved stories.", no_args_is_help=True)
 
 app.command("crawl")(crawl)
+app.command("run")(run)
 app.command("export")(export)
 app.command("extract")(extract)
 app.command("demo")(demo)
+app.command("import")(import_clippings)
+app.command("queue")(queue)
+app.command("approve")(approve)
+app.command("reject")(reject)
+app.command("edit")(edit)
+app.command("cite")(cite)
+app.command("post")(post)
+app.command("digest")(digest)
+app.command("archive")(archive)
+app.command("feed")(feed)
+publish_app.command("posts")(publish_posts_command)
+publish_app.command("wordpress")(publish_wordpress)
 sources_app.command("list")(sources_list)
 sources_app.command("check")(sources_check)
+sources_app.command("discover")(sources_discover)
+sources_app.command("health")(sources_health)
 db_app.command("upgrade")(db_upgrade)
+db_app.command("prune")(db_prune)
 app.add_typer(sources_app, name="sources")
 app.add_typer(db_app, name="db")
+app.add_typer(publish_app, name="publish")
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -70,21 +71,67 @@ class Topic(_Strict):
     min_matches: int = Field(1, ge=1, description="distinct include terms needed for a match")
 
 
+#: Window of a new source when its ``since`` is not set, by kind: sitemaps
+#: and listing pages reach back through an outlet's archive; a feed already
+#: lists only its latest items, so it keeps them all unless told otherwise.
+DEFAULT_SINCE = {"sitemap": 7 * 86400.0, "section": 7 * 86400.0}
+
+
 class Source(_Strict):
-    """One watched source: a feed (sitemaps and section pages come later)."""
+    """One watched source: an RSS/Atom ``feed``, a ``sitemap`` (index, plain,
+    Google News; gzip'd or not) or a ``section`` (listing pages whose article
+    links are followed, with their pagination)."""
 
     id: Slug
     outlet: str = Field(min_length=1, description="outlet name as cited in a clipping")
-    kind: Literal["feed"] = "feed"
+    kind: Literal["feed", "sitemap", "section"] = "feed"
     url: HttpUrl
     language: str | None = Field(None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$")
     poll_interval: Duration = 3600.0
     topics: list[str] = []
     enabled: bool = True
+    since: Duration | None = Field(
+        None,
+        description="take only articles published after the source's first crawl minus "
+        "this; default 7d for sitemap and section, no limit for feed",
+    )
+    url_pattern: str | None = Field(
+        None, description="regular expression an article URL must match (sitemap, section)"
+    )
+    max_pages: int = Field(3, ge=1, le=100, description="listing pages followed (section)")
+    ignore_robots: bool = Field(
+        False, description="fetch this source's URLs even where robots.txt forbids it"
+    )
 
     @property
     def poll_interval_s(self) -> float:
         return self.poll_interval
+
+    @property
+    def since_s(self) -> float | None:
+        """The ``since`` window in seconds, the kind's default when unset;
+        ``None`` means no window."""
+        return self.since if self.since is not None else DEFAULT_SINCE.get(self.kind)
+
+    @field_validator("url_pattern")
+    @classmethod
+    def _pattern(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if info.data.get("kind", "feed") == "feed":
+            raise ValueError('only for kind = "sitemap" or "section"')
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+    @field_validator("max_pages")
+    @classmethod
+    def _pages(cls, value: int, info: ValidationInfo) -> int:
+        if info.data.get("kind") not in (None, "section"):
+            raise ValueError('only for kind = "section"')
+        return value
 
 
 class SourcesFile(_Strict):
@@ -153,6 +200,34 @@ class Crawl(_Strict):
         0, ge=0, le=64, description="extraction processes; 0 means one per core"
     )
     obey_robots_txt: bool = True
+    crawl_delay_max: float = Field(
+        30.0, ge=0, description="seconds: ceiling on a robots.txt Crawl-delay honoured"
+    )
+    retry_times: int = Field(2, ge=0, le=10, description="retries of a transient failure")
+    retry_backoff: float = Field(
+        1.0, ge=0, description="seconds before the first retry; doubled for each one after"
+    )
+    retry_after_max: float = Field(
+        120.0, ge=0, description="seconds: ceiling on a Retry-After wait and on the backoff"
+    )
+    host_error_budget: int = Field(
+        8, ge=1, description="transient failures in a row before a host is left for the round"
+    )
+    max_articles_per_source: int = Field(
+        200, ge=1, description="new articles requested per source and round"
+    )
+    parse_timeout: float = Field(
+        60, gt=0, description="seconds a feed may take to parse before it is given up"
+    )
+    allow_loopback: bool = Field(
+        False,
+        description="crawl hosts on this machine (127.0.0.0/8, ::1): for local test sites only",
+    )
+    allow_private_addresses: bool = Field(
+        False,
+        description="crawl private, shared and link-local addresses (10/8, 172.16/12, "
+        "192.168/16, 100.64/10, 169.254/16 incl. cloud metadata, fc00::/7, fe80::/10)",
+    )
 
 
 class Excerpt(_Strict):
@@ -166,15 +241,190 @@ class Excerpt(_Strict):
         return self
 
 
+class Polling(_Strict):
+    """Bounds and memory of the adaptive poll interval (`scraper.polling`)."""
+
+    floor: Duration = Field(300.0, description="shortest interval between two polls of a source")
+    ceiling: Duration = Field(
+        86400.0, description="longest interval, also the ceiling of a failing source's back-off"
+    )
+    window: Duration = Field(
+        14 * 86400.0, description="how far back a source's publishing rate is measured"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Polling:
+        if self.ceiling < self.floor:
+            raise ValueError("ceiling must be at least floor")
+        return self
+
+
+class ScheduledJob(_Strict):
+    """A presscut command line run on a cron schedule by ``presscut run``."""
+
+    id: Slug
+    cron: str = Field(description="minute hour day month weekday, as in crontab(5)")
+    command: str = Field(min_length=1, description="presscut arguments, e.g. 'db prune'")
+    misfire_grace: Duration | None = Field(
+        None, description="how late a missed run may still start; default [schedule] misfire_grace"
+    )
+
+    @field_validator("cron")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(
+                f"not a crontab expression (minute hour day month weekday): {exc}"
+            ) from None
+        return value
+
+    @field_validator("command")
+    @classmethod
+    def _command(cls, value: str) -> str:
+        import shlex
+
+        try:
+            words = shlex.split(value)
+        except ValueError as exc:
+            raise ValueError(f"cannot be split into arguments: {exc}") from None
+        if not words:
+            raise ValueError("names no command")
+        if words[0] == "run":
+            raise ValueError("cannot be 'run': the scheduler does not start itself")
+        return value
+
+
+class Schedule(_Strict):
+    """What ``presscut run`` does when (see ``scheduler.py``)."""
+
+    tick: Duration = Field(300.0, description="how often due sources are crawled, in one round")
+    misfire_grace: Duration = Field(
+        3600.0, description="how late a missed cron job may still start"
+    )
+    stop_timeout: Duration = Field(
+        30.0, description="how long a stop waits for a running round before abandoning it"
+    )
+    timezone: str = Field("UTC", description="IANA zone in which cron times are read")
+    jobs: list[ScheduledJob] = [
+        ScheduledJob(id="housekeeping", cron="30 3 * * *", command="db prune")
+    ]
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as UTC or Europe/London") from None
+        return value
+
+    @field_validator("jobs")
+    @classmethod
+    def _unique(cls, jobs: list[ScheduledJob]) -> list[ScheduledJob]:
+        seen = {"crawl"}  # the crawl tick's own id
+        for job in jobs:
+            if job.id in seen:
+                raise ValueError(f"job id {job.id!r} is taken")
+            seen.add(job.id)
+        return jobs
+
+
+class Logging(_Strict):
+    """Log output of the long-running commands (``presscut run``)."""
+
+    format: Literal["text", "json"] = Field(
+        "text", description="text lines, or one JSON object per line"
+    )
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
 class Publication(_Strict):
+    """The publication itself: what its pages say about it."""
+
     name: str = Field("Presscut", description='publication name, as in "<Name> Weekly Digest"')
+    description: str = Field("", description="its aims, shown in the archive's header")
+    url: str = Field("", description="the site's address; links of the feed and WXR export")
+    email: str = Field("", description="contact address shown in the header")
+    twitter: str = Field("", description="Twitter/X handle shown in the header, without @")
+    logo: str = Field("", description="URL of the logo image (its alternative text: the name)")
+    timezone: str = Field("UTC", description="IANA zone in which dates are shown")
+
+    @field_validator("url")
+    @classmethod
+    def _site_url(cls, value: str) -> str:
+        return _http_url(value) if value else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as UTC or Europe/London") from None
+        return value
+
+
+class Publishing(_Strict):
+    """How posts, digests and the archive are rendered (see ``digest/``).
+    Date formats are Python ``strftime`` formats."""
+
+    templates: str = Field(
+        "", description="folder of templates overriding the bundled ones (relative to config)"
+    )
+    posted_date_format: str = "%Y/%m/%d"
+    article_date_format: str = "%B %d %Y"
+    digest_date_format: str = "%B %d, %Y"
+    digest_title: str = Field(
+        "{name} Weekly Digest – {date}", description="{name} and {date} are filled in"
+    )
+    digest_order: Literal["newest", "topic"] = "newest"
+    week_ends_on: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = "friday"
+    feed_entries: int = Field(50, ge=1, description="clippings in the Atom feed")
+
+    @field_validator("digest_title")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        try:
+            value.format(name="", date="")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("may use only the {name} and {date} placeholders") from None
+        return value
+
+
+class WordPress(_Strict):
+    """The WordPress site ``presscut publish wordpress`` writes to.  The
+    application password is read from the environment only:
+    ``PRESSCUT_WORDPRESS_PASSWORD``."""
+
+    url: str = Field("", description="site address, e.g. https://news.example.org")
+    user: str = Field("", description="user name the application password belongs to")
+
+    @field_validator("url")
+    @classmethod
+    def _site_url(cls, value: str) -> str:
+        return _http_url(value) if value else value
 
 
 class Settings(_Strict):
     """Contents of ``settings.toml``; every key optional."""
 
     publication: Publication = Publication()
+    publishing: Publishing = Publishing()
+    wordpress: WordPress = WordPress()
     database: Database = Database()
     crawl: Crawl = Crawl()
     excerpt: Excerpt = Excerpt()
+    polling: Polling = Polling()
+    schedule: Schedule = Schedule()
+    logging: Logging = Logging()
     sources_file: str = Field("sources.toml", description="relative to the config folder")

@@ -65,7 +65,13 @@ class StoreStage(Stage):
         clippings, entries = self._clippings, self._entries
         if not (clippings or entries or states):
             return
-        inserted = self.spider.store.write_batch(clippings, entries, states or [])
+        try:
+            inserted = self.spider.store.write_batch(clippings, entries, states or [])
+        except Exception:
+            # The buffer is kept for the next flush; the round is marked
+            # failed, and what never got written is fetched again next round.
+            self.count("failed_batches")
+            raise
         self.count("inserted", inserted)
         self.count("batches")
         if inserted < len(clippings):
@@ -76,7 +82,9 @@ class StoreStage(Stage):
         self._clippings, self._entries = [], []
 
     def close_spider(self) -> None:
-        self.flush(states=list(self.spider.states.values()))
+        # Spiders that store nothing (``sources check``) carry no fetch state.
+        if hasattr(self.spider, "store"):
+            self.flush(states=list(getattr(self.spider, "states", {}).values()))
 
 
 def _entry(item: Clipping, outcome: str, reason: str) -> EntryOutcome:

@@ -16,10 +16,14 @@ What is removed:
   organisation words ("News", "Zeitung", "GmbH", ...);
 * dates and other strings with digits.
 
-Names are split on ",", ";", "|", "/", "&", "+", "·", "、" and on the words
-"and", "und", "et", "y", "e", "en", "og", "och", "i", "и".  Names in scripts
-without letter case keep their form; a name written in capitals only is
-title-cased.  Two names that differ only in case, punctuation or spacing are
+Names are split on ",", ";", "|", "/", "+", "·", "•", "、", on "&" and on
+the words "and", "und", "et", "y", "e", "en", "og", "och", "i", "и",
+"with", "mit", "avec", "con"; a part joined by such a word to an
+organisation name is part of it ("Bundesministerium für Wirtschaft und
+Klimaschutz" yields nothing).  A role written after a name in Korean,
+Japanese or Chinese ("기자", "記者") is dropped.  Names in scripts without
+letter case keep their form; a name of several words written in capitals
+only is title-cased.  Two names that differ only in case, punctuation or spacing are
 one name, and a name contained in another ("Jane" in "Jane Doe") is dropped.
 """
 
@@ -40,7 +44,7 @@ _TAG = re.compile(r"<[^>]{0,200}>")
 _WS = re.compile(r"\s+")
 # Lead-ins: optional verb ("written"), then a preposition or a label.
 _LEAD_IN = re.compile(
-    r"^\W*(?:(?:written|posted|reported|posted|story|words|text|ein\s+beitrag|beitrag|artikel|"
+    r"^\W*(?:(?:written|posted|reported|story|words|text|ein\s+beitrag|beitrag|artikel|"
     r"ein\s+kommentar|kommentar|geschrieben|verfasst|publicado|escrito|écrit|publié)\s+)?"
     r"(?:by|von|vom|par|por|door|av|af|(?-i:di)|przez|от)\b\s*:?\s*"
     r"|^\W*(?:autor(?:[*:_]?in(?:nen)?|es|as|e|a)?|authors?|auteure?s?|text|texto|textes?|"
@@ -60,148 +64,32 @@ _LEGAL_FORM = re.compile(
 )
 # Role words written after the name in Korean, Japanese and Chinese bylines.
 _CJK_ROLE = re.compile(r"\s*(?:기자|특파원|논설위원|記者|特派員|編集委員|编辑|记者)\s*$")
-_AGENCIES = frozenset(
-    {
-        "reuters",
-        "ap",
-        "afp",
-        "dpa",
-        "apa",
-        "epd",
-        "kna",
-        "sda",
-        "ansa",
-        "efe",
-        "upi",
-        "pa",
-        "aa",
-        "associated press",
-        "agence france-presse",
-        "agence france presse",
-        "agencies",
-        "agenturen",
-        "agencias",
-        "dpa-afx",
-    }
-)
+_AGENCIES = frozenset({
+    "reuters", "ap", "afp", "dpa", "apa", "epd", "kna", "sda", "ansa", "efe", "upi", "pa",
+    "aa", "associated press", "agence france-presse", "agence france presse", "agencies",
+    "agenturen", "agencias", "dpa-afx",
+})  # fmt: skip
 # Whole parts that are a role or a desk, never a person.
-_ROLES = frozenset(
-    {
-        "staff",
-        "staff writer",
-        "staff reporter",
-        "senior writer",
-        "senior reporter",
-        "reporter",
-        "correspondent",
-        "foreign correspondent",
-        "editor",
-        "senior editor",
-        "contributing editor",
-        "contributing writer",
-        "contributor",
-        "guest author",
-        "guest contributor",
-        "journalist",
-        "columnist",
-        "photographer",
-        "writer",
-        "author",
-        "autor",
-        "autorin",
-        "auteur",
-        "redakteur",
-        "redakteurin",
-        "redaktion",
-        "redacción",
-        "rédaction",
-        "redazione",
-        "newsroom",
-        "news desk",
-        "newsdesk",
-        "desk",
-        "admin",
-        "administrator",
-        "editorial",
-        "editorial team",
-        "editorial staff",
-        "name",
-        "unknown",
-        "anonymous",
-        "guest",
-        "posted",
-        "text",
-        "foto",
-        "fotos",
-        "photo",
-        "photos",
-        "video",
-        "interview",
-        "zvg",
-        "phd",
-        "ph.d",
-        "md",
-        "m.d",
-        "dr",
-        "prof",
-        "mba",
-    }
-)
+_ROLES = frozenset({
+    "staff", "staff writer", "staff reporter", "senior writer", "senior reporter", "reporter",
+    "correspondent", "foreign correspondent", "editor", "senior editor", "contributing editor",
+    "contributing writer", "contributor", "guest author", "guest contributor", "journalist",
+    "columnist", "photographer", "writer", "author", "autor", "autorin", "auteur", "redakteur",
+    "redakteurin", "redaktion", "redacción", "rédaction", "redazione", "newsroom", "news desk",
+    "newsdesk", "desk", "admin", "administrator", "editorial", "editorial team",
+    "editorial staff", "name", "unknown", "anonymous", "guest", "posted", "text", "foto",
+    "fotos", "photo", "photos", "video", "interview", "zvg", "phd", "ph.d", "md", "m.d", "dr",
+    "prof", "mba",
+})  # fmt: skip
 # Words that make a name an organisation's.
-_ORG_WORDS = frozenset(
-    {
-        "news",
-        "online",
-        "times",
-        "zeitung",
-        "nachrichten",
-        "tagblatt",
-        "tagesspiegel",
-        "magazin",
-        "magazine",
-        "journal",
-        "gazette",
-        "post",
-        "press",
-        "presse",
-        "media",
-        "médias",
-        "média",
-        "medien",
-        "verlag",
-        "gmbh",
-        "ag",
-        "ev",
-        "e.v.",
-        "inc",
-        "inc.",
-        "ltd",
-        "ltd.",
-        "llc",
-        "corp",
-        "redaktion",
-        "redacción",
-        "redaccion",
-        "rédaction",
-        "redazione",
-        "newsroom",
-        "staff",
-        "team",
-        "desk",
-        "tv",
-        "radio",
-        "digital",
-        "network",
-        "agency",
-        "agentur",
-        "group",
-        "gruppe",
-        "bundesministerium",
-        "ministerium",
-        "ministry",
-        "com",
-    }
-)
+_ORG_WORDS = frozenset({
+    "news", "online", "times", "zeitung", "nachrichten", "tagblatt", "tagesspiegel", "magazin",
+    "magazine", "journal", "gazette", "post", "press", "presse", "media", "médias", "média",
+    "medien", "verlag", "gmbh", "ag", "ev", "e.v.", "inc", "inc.", "ltd", "ltd.", "llc",
+    "corp", "redaktion", "redacción", "redaccion", "rédaction", "redazione", "newsroom",
+    "staff", "team", "desk", "tv", "radio", "digital", "network", "agency", "agentur", "group",
+    "gruppe", "bundesministerium", "ministerium", "ministry", "com",
+})  # fmt: skip
 _MAX_WORDS = 6
 
 

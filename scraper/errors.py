@@ -1,37 +1,52 @@
 """The error vocabulary: why a fetch or a parse failed, as a short code.
 
-Codes are recorded on the source (``last_error_kind``) and in crawl
-summaries.  The set is closed; what each means for a curator is listed in
-``docs/errors.md``.
+Codes are recorded on the source (``last_error_kind``), in the seen-entry
+log and in crawl summaries, always as ``"<code>: <message>"`` where a
+message travels with them.  The set is closed; what each means for a
+curator is listed in ``docs/errors.md``.
 
 ========================  ==================================================
 ``timeout``               the server did not answer in time
 ``dns``                   the host name does not resolve
-``connection``            refused, reset or dropped connection
+``address_refused``       the host is (or resolves to) a loopback, private,
+                          link-local or reserved address settings forbid
+``connection``            refused, reset or dropped connection; a body cut
+                          short or malformed on the wire
 ``tls``                   TLS handshake or certificate failure
 ``http_4xx``              the server answered 4xx (gone, forbidden, ...)
 ``http_5xx``              the server answered 5xx after retries
+``redirect``              a redirect loop, too many redirects, or a redirect
+                          to a URL that is not http(s)
 ``too_large``             the response exceeded the size cap
+``decompression_limit``   the body, decompressed, exceeded the size cap
 ``parse_error``           the feed or page could not be read at all
 ``blocked_page``          a challenge, wall or "access denied" page
 ``robots``                robots.txt forbids the URL
 ``invalid_url``           not an absolute http(s) URL
 ``other``                 anything not classified above (a bug to report)
 ========================  ==================================================
+
+`classify_failure` maps what a Scrapy errback receives to a code and a
+message naming the cause.  It knows the exceptions of Scrapy >= 2.14's
+download handlers and the Twisted ones they wrap.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 ERROR_KINDS = (
     "timeout",
     "dns",
+    "address_refused",
     "connection",
     "tls",
     "http_4xx",
     "http_5xx",
+    "redirect",
     "too_large",
+    "decompression_limit",
     "parse_error",
     "blocked_page",
     "robots",
@@ -40,51 +55,130 @@ ERROR_KINDS = (
 )
 
 # Hard errors back a source off faster than transient ones.
-HARD_ERRORS = frozenset({"dns", "tls", "http_4xx", "parse_error", "invalid_url", "robots"})
+HARD_ERRORS = frozenset(
+    {
+        "dns",
+        "address_refused",
+        "tls",
+        "http_4xx",
+        "redirect",
+        "decompression_limit",
+        "parse_error",
+        "blocked_page",
+        "invalid_url",
+        "robots",
+    }
+)
 
 
 def classify_failure(failure: Any) -> tuple[str, str]:
     """Map a Twisted ``Failure`` from a Scrapy errback to ``(kind, message)``."""
-    from scrapy.exceptions import IgnoreRequest
+    from scrapy import exceptions as scrapy_errors
     from scrapy.spidermiddlewares.httperror import HttpError
+    from twisted.internet import defer
     from twisted.internet import error as net
     from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+    from scraper.addresses import AddressRefused, refusal_for
+
     exc = failure.value
+    request = getattr(failure, "request", None)
     if isinstance(exc, HttpError):
-        status = exc.response.status
-        return ("http_5xx" if status >= 500 else "http_4xx"), f"HTTP {status}"
-    if isinstance(exc, net.DNSLookupError):
+        return _http_status(exc.response)
+    if isinstance(exc, AddressRefused):
+        return "address_refused", str(exc)
+    if isinstance(exc, scrapy_errors.CannotResolveHostError | net.DNSLookupError):
+        refused = refusal_for(_host(request))
+        if refused:
+            return "address_refused", refused
         return "dns", f"DNS lookup failed: {exc}"
-    if isinstance(exc, net.TimeoutError | net.TCPTimedOutError):
+    if isinstance(exc, scrapy_errors.DownloadTimeoutError | net.TimeoutError):
         return "timeout", f"timed out: {exc}"
-    if isinstance(exc, net.ConnectionRefusedError | net.ConnectionLost | net.ConnectionDone):
+    if isinstance(exc, scrapy_errors.DownloadCancelledError | defer.CancelledError):
+        # Scrapy's handler cancels a download at the size cap, announced
+        # (Content-Length) or reached while reading.
+        return "too_large", _cap_message(exc)
+    if isinstance(exc, scrapy_errors.DownloadConnectionRefusedError | net.ConnectionRefusedError):
+        return "connection", "connection refused"
+    if isinstance(exc, scrapy_errors.UnsupportedURLSchemeError):
+        return "invalid_url", f"not an http(s) URL: {exc}"
+    if isinstance(exc, scrapy_errors.ResponseDataLossError):
+        return "connection", _data_loss(exc.__cause__)
+    if isinstance(exc, net.ConnectionLost | net.ConnectionDone | net.ConnectError):
         return "connection", f"connection failed: {exc.__class__.__name__}"
-    if isinstance(exc, ResponseNeverReceived | ResponseFailed):
-        reasons = getattr(exc, "reasons", [])
-        text = "; ".join(str(r.value) for r in reasons) or str(exc)
+    if isinstance(exc, scrapy_errors.DownloadFailedError | ResponseNeverReceived | ResponseFailed):
+        cause = exc.__cause__ if exc.__cause__ is not None else exc
+        text = _reasons(cause) or str(exc)
         if "SSL" in text or "certificate" in text.lower():
             return "tls", f"TLS failure: {text}"
-        if "maxsize" in text.lower() or "Cancelling" in text:
-            return "too_large", text
         return "connection", f"connection failed: {text}"
-    if isinstance(exc, IgnoreRequest):
-        message = str(exc) or exc.__class__.__name__
-        if "robots" in message.lower() or (
-            exc.__class__.__name__ == "IgnoreRequest" and "Forbidden by robots.txt" in message
-        ):
-            return "robots", message
-        if "maxsize" in message.lower() or "size" in message.lower():
-            return "too_large", message
-        return "other", message
+    if isinstance(exc, scrapy_errors.IgnoreRequest):
+        return _ignored(exc)
     name = exc.__class__.__name__
     if "SSL" in name or "TLS" in name or "Certificate" in name:
         return "tls", f"TLS failure: {exc}"
-    if "Cancelled" in name:
-        return "too_large", f"download cancelled: {exc}"
     return "other", f"{name}: {exc}"
 
 
 def transient(kind: str) -> bool:
     """Whether an error of ``kind`` is expected to clear up by itself."""
     return kind not in HARD_ERRORS
+
+
+def _http_status(response: Any) -> tuple[str, str]:
+    status = response.status
+    message = f"HTTP {status}"
+    if 300 <= status < 400:
+        # Scrapy follows redirects to http(s) only; any other 3xx that
+        # reaches an errback points somewhere presscut never goes.
+        location = response.headers.get("Location", b"").decode("latin-1")
+        target = location[:200] or "no Location header"
+        return "redirect", f"{message}: redirect to a URL that is not http(s): {target}"
+    retry_after = response.headers.get("Retry-After")
+    if retry_after:
+        message += f" (Retry-After: {retry_after.decode('latin-1')[:40]})"
+    return ("http_5xx" if status >= 500 else "http_4xx"), message
+
+
+def _ignored(exc: Exception) -> tuple[str, str]:
+    message = str(exc) or exc.__class__.__name__
+    lower = message.lower()
+    if "robots.txt" in lower:
+        return "robots", message
+    if "during decompression" in lower:
+        return "decompression_limit", message
+    if "redirection" in lower or "redirect" in lower:
+        return "redirect", f"too many redirects or a redirect loop: {message}"
+    if "maxsize" in lower or "max size" in lower:
+        return "too_large", message
+    return "other", message
+
+
+def _cap_message(exc: Exception) -> str:
+    detail = str(exc).strip()
+    return detail or "response body exceeded the size cap (crawl.max_response_bytes)"
+
+
+def _data_loss(cause: Any) -> str:
+    text = _reasons(cause)
+    if "Chunk" in text or "chunk" in text:
+        return f"malformed chunked encoding: {text}"
+    if "non-clean" in text or "ConnectionLost" in text or "reset" in text.lower():
+        return "connection reset before the whole body arrived"
+    return "body cut short: the connection closed before Content-Length bytes arrived"
+
+
+def _reasons(exc: Any) -> str:
+    reasons = getattr(exc, "reasons", None) or []
+    parts = []
+    for reason in reasons:
+        value = getattr(reason, "value", reason)
+        if value.__class__.__name__ == "_DataLoss" and not str(value):
+            continue
+        parts.append(f"{value.__class__.__name__}: {value}".rstrip(": "))
+    return "; ".join(parts)
+
+
+def _host(request: Any) -> str:
+    url = getattr(request, "url", "") or ""
+    return (urlsplit(url).hostname or "") if url else ""

@@ -46,7 +46,9 @@ import dataclasses
 import re
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urljoin
 
+from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
@@ -96,10 +98,7 @@ def extract_article(html: bytes | str, url: str, *, base: Clipping | None = None
 
     # Read-only, and before trafilatura sees the tree.
     meta = read_metadata(tree)
-    try:
-        document = bare_extraction(tree, url=url, with_metadata=True)
-    except Exception:  # trafilatura fails on some odd trees; the metadata still stands
-        document = None
+    document = _trafilatura(tree, url)
     feed = base or Clipping(url=url)
     sites = [c.value for c in meta.site_names]
     if document is not None and document.sitename:
@@ -115,6 +114,7 @@ def extract_article(html: bytes | str, url: str, *, base: Clipping | None = None
     return dataclasses.replace(
         feed,
         url=url,
+        canonical_url=canonical_link(tree, url) or feed.canonical_url,
         title=title,
         title_from=title_from,
         authors=authors,
@@ -131,6 +131,29 @@ def extract_article(html: bytes | str, url: str, *, base: Clipping | None = None
         topics=list(feed.topics),
         matched_terms=list(feed.matched_terms),
     )
+
+
+def canonical_link(tree: HtmlElement, url: str) -> str | None:
+    """The page's ``<link rel=canonical>``, made absolute against ``url``;
+    whether to trust it is the normalize stage's call (`scraper.urls`)."""
+    for href in tree.xpath(
+        "//head/link[@href][contains(concat(' ', normalize-space("
+        "translate(@rel, 'CANONICAL', 'canonical')), ' '), ' canonical ')]/@href"
+    ):
+        href = str(href).strip()
+        if href:
+            return urljoin(url, href)
+    return None
+
+
+def _trafilatura(tree: HtmlElement, url: str) -> Document | None:
+    """trafilatura's reading of the page; ``None`` when it finds no text."""
+    try:
+        # bare_extraction works on a copy of a tree it is given.
+        document = bare_extraction(tree, url=url, with_metadata=True)
+    except Exception:  # trafilatura fails on some odd trees; the metadata still stands
+        return None
+    return document if isinstance(document, Document) else None
 
 
 def _title(

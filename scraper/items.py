@@ -118,6 +118,20 @@ class Clipping:
     fetched_at: datetime | None = None
     """When the article page was fetched (or the clipping imported)."""
 
+    via: str | None = None
+    """Who relayed the piece when the clipping cites a transcription or
+    translation rather than the original ("Iran Interlink" transcribing an
+    interview by Asieh Namdar on CGTN); cited as "<via> from <authors>"."""
+    excerpt_paraphrased: bool = False
+    """True when a curator deliberately made ``excerpt`` a paraphrase, so it
+    is not a verbatim passage of ``text``."""
+    rejection_reason: str | None = None
+    """Why a curator rejected the clipping (plain text); set with ``rejected``."""
+    posted_at: datetime | None = None
+    """When the clipping's post went out on the publication's site,
+    timezone-aware.  On a clipping not yet published: the date its post is to
+    carry when it is (a back-dated import)."""
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: datetimes as ISO 8601 strings with offset."""
         out: dict[str, Any] = {}
@@ -135,7 +149,7 @@ class Clipping:
         """Inverse of `to_dict`; unknown keys are ignored."""
         names = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in names}
-        for key in ("published_at", "fetched_at"):
+        for key in ("published_at", "fetched_at", "posted_at"):
             if isinstance(kwargs.get(key), str):
                 kwargs[key] = datetime.fromisoformat(kwargs[key])
         return cls(**kwargs)

@@ -39,79 +39,30 @@ from dateutil import parser as dateutil_parser
 from lxml.html import HtmlElement
 
 #: JSON-LD ``@type`` values (lower-cased) whose node describes the article itself.
-ARTICLE_TYPES = frozenset(
-    {
-        "article",
-        "newsarticle",
-        "blogposting",
-        "reportagenewsarticle",
-        "analysisnewsarticle",
-        "opinionnewsarticle",
-        "reviewnewsarticle",
-        "backgroundnewsarticle",
-        "askpublicnewsarticle",
-        "satiricalarticle",
-        "liveblogposting",
-        "socialmediaposting",
-        "scholarlyarticle",
-        "report",
-        "techarticle",
-    }
-)
+ARTICLE_TYPES = frozenset({
+    "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
+    "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle", "askpublicnewsarticle",
+    "satiricalarticle", "liveblogposting", "socialmediaposting", "scholarlyarticle", "report",
+    "techarticle",
+})  # fmt: skip
 
 # <meta name=...> keys, lower-cased, by field.
-_META_AUTHOR = frozenset(
-    {
-        "author",
-        "authors",
-        "byl",
-        "dc.creator",
-        "dcterms.creator",
-        "dc.creator.name",
-        "sailthru.author",
-        "parsely-author",
-        "article.author",
-        "article:author_name",
-        "citation_author",
-        "cxenseparse:author",
-        "analytics-author",
-    }
-)
-_META_DATE = frozenset(
-    {
-        "date",
-        "pubdate",
-        "publishdate",
-        "publish-date",
-        "publish_date",
-        "publication_date",
-        "published_time",
-        "dc.date",
-        "dc.date.issued",
-        "dc.date.created",
-        "dcterms.date",
-        "dcterms.issued",
-        "dcterms.created",
-        "sailthru.date",
-        "parsely-pub-date",
-        "article.published",
-        "article_date_original",
-        "originalpublicationdate",
-        "citation_publication_date",
-        "citation_date",
-        "cxenseparse:recs:publishtime",
-    }
-)
-_META_TITLE = frozenset(
-    {
-        "parsely-title",
-        "sailthru.title",
-        "dc.title",
-        "dcterms.title",
-        "citation_title",
-        "twitter:title",
-    }
-)
+_META_AUTHOR = frozenset({
+    "author", "authors", "byl", "dc.creator", "dcterms.creator", "dc.creator.name",
+    "sailthru.author", "parsely-author", "article.author", "article:author_name",
+    "citation_author", "cxenseparse:author", "analytics-author",
+})  # fmt: skip
+_META_DATE = frozenset({
+    "date", "pubdate", "publishdate", "publish-date", "publish_date", "publication_date",
+    "published_time", "dc.date", "dc.date.issued", "dc.date.created", "dcterms.date",
+    "dcterms.issued", "dcterms.created", "sailthru.date", "parsely-pub-date",
+    "article.published", "article_date_original", "originalpublicationdate",
+    "citation_publication_date", "citation_date", "cxenseparse:recs:publishtime",
+})  # fmt: skip
+_META_TITLE = frozenset({
+    "parsely-title", "sailthru.title", "dc.title", "dcterms.title", "citation_title",
+    "twitter:title",
+})  # fmt: skip
 _META_LANGUAGE = frozenset({"language", "dc.language", "dcterms.language", "content-language"})
 _META_SITE = frozenset(
     {"application-name", "publisher", "dc.publisher", "cxenseparse:recs:publisher"}
@@ -396,34 +347,14 @@ def _read_author(author: Any, by_id: dict[str, Any], out: PageMetadata, key: str
     _add(out.authors, name, "json-ld", key, kind)
 
 
-# Abbreviations dateutil does not know; their UTC offsets in seconds.
+# Zone abbreviations dateutil does not know, as UTC offsets in seconds; an
+# ambiguous one takes its most common meaning in news (CST: US Central).
 _TZ_OFFSETS = {
-    "UTC": 0,
-    "GMT": 0,
-    "Z": 0,
-    "WET": 0,
-    "BST": 3600,
-    "CET": 3600,
-    "MEZ": 3600,
-    "CEST": 7200,
-    "MESZ": 7200,
-    "EET": 7200,
-    "EEST": 10800,
-    "MSK": 10800,
-    "IST": 19800,
-    "JST": 32400,
-    "KST": 32400,
-    "AEST": 36000,
-    "AEDT": 39600,
-    "EST": -18000,
-    "EDT": -14400,
-    "CST": -21600,
-    "CDT": -18000,
-    "MST": -25200,
-    "MDT": -21600,
-    "PST": -28800,
-    "PDT": -25200,
-}
+    "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "BST": 3600, "CET": 3600, "MEZ": 3600, "CEST": 7200,
+    "MESZ": 7200, "EET": 7200, "EEST": 10800, "MSK": 10800, "IST": 19800, "JST": 32400,
+    "KST": 32400, "AEST": 36000, "AEDT": 39600, "EST": -18000, "EDT": -14400, "CST": -21600,
+    "CDT": -18000, "MST": -25200, "MDT": -21600, "PST": -28800, "PDT": -25200,
+}  # fmt: skip
 _DOTTED_DAY_FIRST = re.compile(r"^\s*\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}")
 _COMPACT_ISO = re.compile(
     r"^(\d{4})(\d{2})(\d{2})(?:T(\d{2}):?(\d{2}):?(\d{2})?)?(Z|[+-]\d{2}:?\d{2})?$"

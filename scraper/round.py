@@ -1,4 +1,4 @@
-"""One crawl round: the feed spider over due (or named) sources, in-process.
+"""One crawl round: the crawl spider over due (or named) sources, in-process.
 
 `run_round` maps presscut's settings onto Scrapy's, runs the crawl to the
 end (blocking; Twisted's reactor cannot be restarted, so a process runs one
@@ -14,13 +14,14 @@ from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
+from sqlalchemy.exc import SQLAlchemyError
 
 from config import Config
 from scraper.spiders.feed import FeedSpider
 from storage import open_store
 
 #: Outcomes counted per source in a round's summary.
-OUTCOMES = ("new", "duplicate", "off_topic", "invalid", "failed")
+OUTCOMES = ("new", "duplicate", "off_topic", "invalid", "out_of_window", "failed")
 
 
 @dataclass
@@ -57,6 +58,7 @@ def scrapy_settings(config: Config, *, log_level: str = "WARNING") -> dict[str, 
             "DOWNLOAD_MAXSIZE": crawl.max_response_bytes,
             "DOWNLOAD_WARNSIZE": crawl.max_response_bytes // 2,
             "ROBOTSTXT_OBEY": crawl.obey_robots_txt,
+            "RETRY_TIMES": crawl.retry_times,
             "LOG_LEVEL": log_level,
         },
         priority="cmdline",
@@ -94,6 +96,8 @@ def run_round(
         process.start()
         reason = crawler.stats.get_value("finish_reason", "finished")
         status = "finished" if reason == "finished" else "interrupted"
+        if crawler.stats.get_value("store/failed_batches"):
+            status = "failed"
     finally:
         spider = crawler.spider
         summary = {k: dict(Counter(v)) for k, v in (getattr(spider, "summary", {}) or {}).items()}
@@ -102,6 +106,11 @@ def run_round(
         store = open_store(config.settings.database.url)
         try:
             store.finish_run(run_id, status, stats, summary)
+        except SQLAlchemyError as exc:
+            # The database is gone or locked: the round's outcome cannot be
+            # recorded, but the caller still learns what happened.
+            status = "failed"
+            errors["database"] = f"could not record the run: {exc.__class__.__name__}: {exc}"
         finally:
             store.close()
     return RoundReport(run_id=run_id, status=status, summary=summary, errors=errors, stats=stats)

@@ -14,6 +14,7 @@ NEWSPIDER_MODULE = "scraper.spiders"
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizeStage": 100,
     "pipelines.validate.ValidateStage": 200,
+    "pipelines.window.WindowStage": 250,
     "pipelines.topic.TopicStage": 300,
     "pipelines.excerpt.ExcerptStage": 400,
     "pipelines.dedupe.DedupeStage": 500,
@@ -28,16 +29,21 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.25
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5  # each delay drawn from 0.5x to 1.5x, as browsing looks
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.25
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
 # Bounded work per request: a hostile server cannot hold or flood us.
+# DOWNLOAD_TIMEOUT covers the whole response, so a server dripping a byte
+# at a time is cut off too; DOWNLOAD_MAXSIZE also caps a body once
+# decompressed (HttpCompressionMiddleware), which defuses compression bombs.
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10_000_000
 DOWNLOAD_WARNSIZE = 5_000_000
+DNS_TIMEOUT = 10
+DOWNLOAD_FAIL_ON_DATALOSS = True  # a truncated body is an error, never a short page
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 5
@@ -46,6 +52,26 @@ COOKIES_ENABLED = False
 
 # Only http(s): no file:, data:, ftp: or s3: reachable through a redirect.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+
+# Only public addresses, checked on the resolved address at connect time
+# and on literal addresses before a request is sent (see scraper.addresses;
+# crawl.allow_loopback / crawl.allow_private_addresses lift it).
+TWISTED_DNS_RESOLVER = "scraper.addresses.AddressGuardResolver"
+DOWNLOADER_MIDDLEWARES = {
+    "scraper.addresses.AddressGuardMiddleware": 50,
+    # Robots.txt skipped only for a source with ignore_robots (before
+    # RobotsTxtMiddleware at 100); Crawl-delay, Retry-After, backoff and
+    # per-host error budgets in place of Scrapy's retry (scraper/politeness.py).
+    "scraper.politeness.SourceRobots": 90,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "scraper.politeness.PolitenessMiddleware": 550,
+}
+
+# A last line of defence: warn past 400 MB, stop the round past 1 GB.
+MEMUSAGE_ENABLED = True
+MEMUSAGE_WARNING_MB = 400
+MEMUSAGE_LIMIT_MB = 1024
+MEMUSAGE_CHECK_INTERVAL_SECONDS = 10
 
 # No remote shell into a crawling process.
 TELNETCONSOLE_ENABLED = False

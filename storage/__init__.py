@@ -9,10 +9,14 @@ of presscut calls `Store` methods and gets plain values back.
 
 Modules: ``engine`` (URL -> tuned engine), ``models`` (tables),
 ``sources`` / ``entries`` / ``clippings`` / ``runs`` (queries per table),
+``review`` (the queue and curators' decisions), ``publishing`` (what went
+out, so nothing goes out twice),
 ``store`` (the `Store` facade), ``migrations/`` (Alembic).
 """
 
 from storage.entries import OUTCOMES, RETRY_OUTCOMES, EntryOutcome
+from storage.publishing import SITE, AlreadyPublished, Publication
+from storage.review import QueueEntry, ReviewError
 from storage.runs import RUN_STATUSES, CrawlRun
 from storage.sources import (
     UNCHANGED,
@@ -28,11 +32,16 @@ __all__ = [
     "OUTCOMES",
     "RETRY_OUTCOMES",
     "RUN_STATUSES",
+    "SITE",
     "UNCHANGED",
+    "AlreadyPublished",
     "CrawlRun",
     "EntryOutcome",
     "FetchState",
     "FetchStateUpdate",
+    "Publication",
+    "QueueEntry",
+    "ReviewError",
     "SourceRow",
     "SourceSpec",
     "Store",

@@ -1,4 +1,4 @@
-"""The tables, as SQLAlchemy Core metadata: exactly what migration 0001 creates.
+"""The tables, as SQLAlchemy Core metadata: exactly what the migrations create.
 
 A test compares this metadata with a migrated database, so a change here needs
 a new migration in ``storage/migrations/versions/``.
@@ -25,9 +25,11 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -35,6 +37,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -177,6 +180,12 @@ clippings = Table(
     Column("fetched_at", UTCDateTime()),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # Added by migration 0002 (review and publishing):
+    Column("via", Text),
+    Column("excerpt_paraphrased", Boolean, nullable=False, server_default=false()),
+    Column("rejection_reason", Text),
+    Column("posted_at", UTCDateTime(), index=True),
+    Column("reviewed_at", UTCDateTime()),
     UniqueConstraint("url_hash"),
     UniqueConstraint("source_id", "entry_key"),
     Index(None, "status", "created_at"),
@@ -207,4 +216,58 @@ crawl_runs = Table(
     Column("status", Text, nullable=False),
     Column("stats", JSON),
     Column("summary", JSON),
+)
+
+#: The curator's choice of the clipping a syndication cluster is cited by
+#: (without one, the earliest approved member is cited).
+cluster_citations = Table(
+    "cluster_citations",
+    metadata,
+    Column("cluster", Text, primary_key=True),
+    Column("clipping_id", Integer, ForeignKey("clippings.id", ondelete="CASCADE"), nullable=False),
+    Column("chosen_at", UTCDateTime(), nullable=False),
+)
+
+#: What went out: a clipping's post or a digest, on the publication's own
+#: record (``target`` "site") or as a copy on a WordPress site (``target``
+#: "wordpress:<site URL>", ``copy_of`` the site record it copies).
+publications = Table(
+    "publications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("posted_at", UTCDateTime(), nullable=False, index=True),
+    Column("period_start", UTCDateTime()),
+    Column("period_end", UTCDateTime()),
+    Column("copy_of", Integer, ForeignKey("publications.id", ondelete="CASCADE")),
+    Column("remote_id", Text),
+    Column("remote_status", Text),
+    Column("remote_url", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("target", "copy_of"),
+    Index(None, "target", "kind", "period_end"),
+)
+
+#: The clippings a publication cites, in order.  One syndication cluster goes
+#: out at most once per target and kind: the unique key is what makes
+#: publishing twice by accident impossible.
+publication_items = Table(
+    "publication_items",
+    metadata,
+    Column(
+        "publication_id",
+        Integer,
+        ForeignKey("publications.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("position", Integer, nullable=False),
+    Column("clipping_id", Integer, ForeignKey("clippings.id"), nullable=False, index=True),
+    Column("cluster", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    PrimaryKeyConstraint("publication_id", "position"),
+    UniqueConstraint("target", "kind", "cluster"),
 )

@@ -25,9 +25,22 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, text
 
 from scraper.items import Clipping
-from storage import clippings, entries, runs, sources
+from storage import (
+    clippings,
+    entries,
+    health,
+    housekeeping,
+    locks,
+    publishing,
+    review,
+    runs,
+    sources,
+)
 from storage.engine import DEFAULT_URL, WRITE, make_engine
 from storage.entries import EntryOutcome
+from storage.health import Activity, SourceHealth
+from storage.publishing import SITE, Publication
+from storage.review import QueueEntry
 from storage.runs import CrawlRun
 from storage.sources import FetchState, FetchStateUpdate, SourceRow, SourceSpec
 
@@ -201,6 +214,43 @@ class Store:
         with self._read() as conn:
             return runs.recent(conn, limit)
 
+    def abandon_runs(self, status: str, reason: str, started_after: datetime | None = None) -> int:
+        """Record runs still ``running`` (started after ``started_after``,
+        when given) as ended now with ``status`` and ``reason``, for runs
+        whose process is gone (see `storage.housekeeping.abandon_runs`)."""
+        with self._write() as conn:
+            return housekeeping.abandon_runs(conn, _now(), status, reason, started_after)
+
+    def round_lock(self) -> AbstractContextManager[bool]:
+        """The round lock, tried without waiting: ``with store.round_lock()
+        as held:`` (see `storage.locks`)."""
+        return locks.round_lock(self.engine)
+
+    # -- source health (see storage.health) --------------------------------------
+
+    def publishing_activity(
+        self, source_ids: Iterable[str], now: datetime, window_s: float
+    ) -> dict[str, Activity]:
+        """How often each of ``source_ids`` published over the ``window_s``
+        seconds before ``now``, by id (stored sources only)."""
+        with self._read() as conn:
+            return health.activity(conn, source_ids, now, window_s)
+
+    def source_health(
+        self, now: datetime, window_s: float, source_ids: Sequence[str] | None = None
+    ) -> list[SourceHealth]:
+        """Health of every stored source (or of ``source_ids``) at ``now``, by id."""
+        with self._read() as conn:
+            return health.source_health(conn, now, window_s, source_ids)
+
+    def prune_entries(
+        self, before: datetime, outcomes: Iterable[str] = housekeeping.PRUNABLE
+    ) -> int:
+        """Delete seen-entry rows of ``outcomes`` first seen before ``before``
+        (see `storage.housekeeping.prune_entries`); returns how many."""
+        with self._write() as conn:
+            return housekeeping.prune_entries(conn, before, outcomes)
+
     # -- clippings ---------------------------------------------------------------
 
     def iter_clippings(
@@ -221,3 +271,131 @@ class Store:
         """The clipping with id ``clipping_id``, ``None`` if there is none."""
         with self._read() as conn:
             return clippings.get(conn, clipping_id)
+
+    # -- review (see storage.review) ---------------------------------------------
+
+    def review_queue(self, limit: int | None = None) -> list[QueueEntry]:
+        """Undecided clusters, one `QueueEntry` each, oldest article first."""
+        with self._read() as conn:
+            return review.queue(conn, limit)
+
+    def approve(self, ids: Iterable[int]) -> list[int]:
+        """Approve clippings ``ids``; `storage.review.ReviewError` for an
+        unknown or published one (then nothing changes)."""
+        with self._write() as conn:
+            return review.approve(conn, ids, _now())
+
+    def reject(self, ids: Iterable[int], reason: str) -> list[int]:
+        """Reject clippings ``ids`` with ``reason``; refused as for `approve`."""
+        with self._write() as conn:
+            return review.reject(conn, ids, reason, _now())
+
+    def edit_clipping(self, clipping_id: int, changes: Mapping[str, Any]) -> Clipping:
+        """Store a curator's edit (fields in `storage.review.EDITABLE`)."""
+        with self._write() as conn:
+            return review.edit(conn, clipping_id, changes, _now())
+
+    def cite(self, clipping_id: int) -> str:
+        """Make ``clipping_id`` its cluster's citation; returns the cluster."""
+        with self._write() as conn:
+            return review.cite(conn, clipping_id, _now())
+
+    # -- publications (see storage.publishing) -----------------------------------
+
+    def pending_entries(
+        self, target: str, kind: str, ids: Sequence[int] | None = None
+    ) -> list[tuple[int, Clipping]]:
+        """One cited ``(id, Clipping)`` per cluster still to go out on
+        ``target`` as ``kind`` (see `storage.publishing.pending`)."""
+        with self._read() as conn:
+            return publishing.pending(conn, target, kind, ids)
+
+    def cited_entries(self) -> list[tuple[int, Clipping]]:
+        """One cited ``(id, Clipping)`` per approved or published cluster."""
+        with self._read() as conn:
+            return publishing.cited(conn)
+
+    def record_publication(self, **fields: Any) -> int:
+        """Store a publication (see `storage.publishing.record`); raises
+        `storage.publishing.AlreadyPublished` and writes nothing when a
+        cluster already went out there.  The clippings of a site digest
+        become ``published``."""
+        now = _now()
+        with self._write() as conn:
+            pub_id = publishing.record(conn, now=now, **fields)
+            if fields.get("kind") == "digest" and fields.get("target") == SITE:
+                publishing.mark_published(conn, [i for i, _ in fields["items"]], now)
+            return pub_id
+
+    def record_posts(self, posts: Sequence[tuple[int, Clipping, datetime]]) -> list[int]:
+        """Record each ``(id, clipping, posted_at)`` as a post on the site
+        and mark the clipping published, all in one transaction."""
+        now = _now()
+        with self._write() as conn:
+            ids = [
+                publishing.record(
+                    conn,
+                    kind="post",
+                    target=SITE,
+                    title=clipping.headline or clipping.title or clipping.url,
+                    posted_at=posted_at,
+                    items=[(clipping_id, clipping.cluster or clipping.url_hash or "")],
+                    now=now,
+                )
+                for clipping_id, clipping, posted_at in posts
+            ]
+            publishing.mark_posted(conn, [(i, when) for i, _, when in posts], now)
+        return ids
+
+    def update_remote_copy(
+        self, publication_id: int, *, status: str, url: str | None, copy_of: int | None = None
+    ) -> None:
+        """Record a remote copy's new status and URL."""
+        with self._write() as conn:
+            publishing.update_remote(
+                conn, publication_id, _now(), status=status, url=url, copy_of=copy_of
+            )
+
+    def publication(self, publication_id: int) -> Publication | None:
+        """The publication ``publication_id``, if any."""
+        with self._read() as conn:
+            return publishing.get(conn, publication_id)
+
+    def publications(
+        self, target: str = SITE, kind: str | None = None, since: datetime | None = None
+    ) -> list[Publication]:
+        """Publications on ``target``, newest first."""
+        with self._read() as conn:
+            return publishing.listing(conn, target, kind, since)
+
+    def digest_for_period(self, start: datetime | None, end: datetime) -> Publication | None:
+        """The site digest covering exactly ``[start, end)``, if any."""
+        with self._read() as conn:
+            return publishing.digest_for_period(conn, start, end)
+
+    def last_digest_end(self) -> datetime | None:
+        """End of the latest period a site digest covered."""
+        with self._read() as conn:
+            return publishing.last_digest_end(conn)
+
+    def published_by_cluster(
+        self, target: str, kind: str, clusters: Iterable[str]
+    ) -> dict[str, Publication]:
+        """``cluster -> publication`` of those already out on ``target``."""
+        with self._read() as conn:
+            return publishing.by_cluster(conn, target, kind, clusters)
+
+    def remote_copies(self, target: str) -> dict[int, Publication]:
+        """``site publication id -> copy on target``."""
+        with self._read() as conn:
+            return publishing.copies(conn, target)
+
+    def clippings_by_id(self, ids: Iterable[int]) -> dict[int, Clipping]:
+        """``id -> Clipping`` for those of ``ids`` that exist."""
+        with self._read() as conn:
+            return publishing.clippings_by_id(conn, ids)
+
+    def clipping_ids_by_url_hash(self, hashes: Iterable[str]) -> dict[str, int]:
+        """``url_hash -> id`` of stored clippings among ``hashes``."""
+        with self._read() as conn:
+            return publishing.ids_by_url_hash(conn, hashes)

@@ -23,6 +23,8 @@ url = "{db_url}"
 download_delay = 0
 concurrent_requests_per_host = 4
 extract_workers = 1
+# The test sites are served on this machine.
+allow_loopback = true
 """
 
 

@@ -25,8 +25,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cli.extract import ExcerptOptions, extract, run_listing
+from cli.extract import ExcerptOptions, extract, lead_paragraphs, run_listing
 from scraper.authors import fold
+from scraper.excerpt import pick_excerpt
 from scraper.extract import MAX_PAGE_BYTES, ExtractionError, extract_article, trim_title
 from scraper.items import PROVENANCES, Clipping
 
@@ -309,12 +310,28 @@ def test_cli_single_page(tmp_path: Path) -> None:
     assert " ".join(out["excerpt"].split()) in " ".join(out["text"].split())
 
 
+@pytest.mark.parametrize(("min_words", "max_words"), [(60, 140), (5, 20), (1, 3)])
+def test_lead_paragraphs_give_the_same_lead_excerpt(min_words: int, max_words: int) -> None:
+    texts = []
+    for name in PAGES:
+        html, record = load(name)
+        texts.append(extract_article(html, record["url"]).text)
+    texts += ["One two three.\nFour five six seven eight nine ten eleven twelve.", "", "x"]
+    for text in texts:
+        lead = lead_paragraphs(text, max_words)
+        assert text.startswith(lead)
+        assert pick_excerpt(lead, min_words=min_words, max_words=max_words) == pick_excerpt(
+            text, min_words=min_words, max_words=max_words
+        )
+
+
 def test_cli_rejects_a_missing_or_empty_page(tmp_path: Path) -> None:
     empty = tmp_path / "empty.html"
     empty.write_bytes(b"")
     assert cli(str(empty)).exit_code == 1
     assert cli(str(tmp_path / "missing.html")).exit_code == 1
     assert cli().exit_code != 0
+    assert cli("--jsonl", str(tmp_path / "missing.jsonl")).exit_code == 2
 
 
 def test_cli_jsonl_keeps_ids_order_and_survives_bad_pages(tmp_path: Path) -> None:
@@ -397,3 +414,19 @@ def test_cli_topic_steers_the_excerpt(tmp_path: Path) -> None:
 
     unknown = cli(str(page), "--topic", "rivers", "--config-dir", str(tmp_path))
     assert unknown.exit_code == 2
+
+
+def test_canonical_link_is_carried_for_normalize() -> None:
+    body = "".join(
+        f"<p>Paragraph {i} of the article about the harbour wall.</p>" for i in range(20)
+    )
+    html = (
+        '<html><head><link rel="Canonical" href="/story/1"><title>T</title></head>'
+        f"<body><article><h1>T</h1>{body}</article></body></html>"
+    )
+    clipping = extract_article(html, "https://x.example/amp/story/1?utm_source=a")
+    assert clipping.canonical_url == "https://x.example/story/1"
+    bare = extract_article(
+        html.replace('rel="Canonical"', 'rel="alternate"'), "https://x.example/a"
+    )
+    assert bare.canonical_url is None

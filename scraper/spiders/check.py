@@ -1,5 +1,7 @@
-"""The check spider: fetch each configured feed once and report whether it
-reads, without storing anything.  Backs ``presscut sources check``."""
+"""The check spider: fetch each configured source once and report whether it
+reads, without storing anything.  Backs ``presscut sources check``.  A
+sitemap or section source is checked as `scraper.discovery` checks a
+candidate (it parses, lists items, and the newest is recent)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import scrapy
 from scrapy.http import Response
 
 from config import Config, Source
+from scraper.discovery import Candidate, check_section, check_sitemap
 from scraper.errors import classify_failure
 from scraper.feeds import parse_feed
 
@@ -60,6 +63,9 @@ class CheckSpider(scrapy.Spider):
 
     def parse(self, response: Response, **kwargs: Any) -> None:
         source: Source = response.meta["source"]
+        if source.kind != "feed":
+            self.results[source.id] = _check_listing(source, response)
+            return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         feed = parse_feed(response.body, url=response.url, headers={"content-type": content_type})
         dates = [e.published_at for e in feed.entries if e.published_at]
@@ -82,3 +88,22 @@ class CheckSpider(scrapy.Spider):
         self.results[source.id] = CheckResult(
             source_id=source.id, url=source.url, ok=False, error_kind=kind, error=message
         )
+
+
+def _check_listing(source: Source, response: Response) -> CheckResult:
+    candidate = Candidate(source.kind, response.url, "config")
+    if source.kind == "sitemap":
+        check_sitemap(candidate, response, response.meta.get("download_maxsize", 0))
+    else:
+        check_section(candidate, response)
+    return CheckResult(
+        source_id=source.id,
+        url=response.url,
+        ok=candidate.ok,
+        status=response.status,
+        entries=candidate.items,
+        newest=candidate.newest,
+        title=candidate.detail,
+        error_kind=None if candidate.ok else "parse_error",
+        error=None if candidate.ok else candidate.error,
+    )

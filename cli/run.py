@@ -1,0 +1,70 @@
+"""``presscut run [--once]``: unattended operation (see ``scheduler.py``).
+
+``presscut run`` schedules crawl rounds and the ``[[schedule.jobs]]`` until
+SIGTERM or Ctrl-C; ``presscut run --once`` runs one round over the due
+sources, for cron.  Both log to stderr, as text or JSON lines
+(``--log-json`` / ``--log-text``, default ``[logging] format``), and exit 0
+when stopped by a signal.  ``--once`` exits 1 when the round failed.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Annotated
+
+import typer
+
+from cli.logs import configure
+from cli.options import ConfigDir, errors, load
+from config import Config
+
+
+def run(
+    once: Annotated[
+        bool, typer.Option("--once", help="One round over the due sources, then exit (cron).")
+    ] = False,
+    log_json: Annotated[
+        bool | None,
+        typer.Option(
+            "--log-json/--log-text",
+            help="Log JSON lines or text lines (default: [logging] format).",
+            show_default=False,
+        ),
+    ] = None,
+    config_dir: ConfigDir = None,
+) -> None:
+    """Crawl due sources on a schedule and run the scheduled jobs, unattended."""
+    config = load(config_dir)
+    check_jobs(config)
+    settings = config.settings.logging
+    fmt = settings.format if log_json is None else ("json" if log_json else "text")
+    configure(fmt, settings.level)
+    # Imported here: the scheduler pulls in APScheduler, which the other
+    # commands do without.
+    import scheduler
+
+    if once:
+        result = scheduler.run_once(config, log_format=fmt, log_level=settings.level)
+        if result.status in ("failed", "crashed"):
+            raise typer.Exit(1)
+        return
+    scheduler.Scheduler(config, log_format=fmt, log_level=settings.level).run_forever()
+
+
+def check_jobs(config: Config) -> None:
+    """Exit 2 naming the job when a ``[[schedule.jobs]]`` command is not a
+    presscut command."""
+    from cli.main import app
+
+    known = {c.name for c in app.registered_commands if c.name}
+    known |= {g.name for g in app.registered_groups if g.name}
+    for i, job in enumerate(config.settings.schedule.jobs):
+        word = shlex.split(job.command)[0]
+        if word not in known:
+            errors.print(
+                f"[bold red]configuration error[/]\n{config.directory / 'settings.toml'}: "
+                f"schedule.jobs[{i}].command: unknown presscut command {word!r} "
+                f"(known: {', '.join(sorted(known))})",
+                highlight=False,
+            )
+            raise typer.Exit(2)

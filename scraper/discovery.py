@@ -1,0 +1,375 @@
+"""Discovery: what a site offers to watch, checked and proposed as sources.
+
+`DiscoverySpider` starts from a site's homepage and fetches, through the
+crawl's own Scrapy stack (robots.txt, User-Agent, limits):
+
+* the homepage: the outlet's name (`outlet_name`), its language, the feeds
+  it announces (``<link rel=alternate>``, read by trafilatura's
+  ``determine_feed``), and the same-site links that may be section pages
+  (`section_candidates`); the homepage itself is a section candidate too;
+* ``/robots.txt``: its ``Sitemap:`` lines (trafilatura's
+  ``extract_robots_sitemaps``);
+* only when the site announces none: the usual feed paths (`FEED_PATHS`)
+  and sitemap paths (`SITEMAP_PATHS`).
+
+Every candidate is fetched and checked (`check_feed`, `check_sitemap`,
+`check_section`): it must answer, parse, list items, and its newest dated
+item must be younger than `RECENT`.  `Discovery.proposals` then keeps the
+good ones (a section whose article links another proposed section already
+has is left out) and `render` prints them as ``[[sources]]`` blocks for
+``sources.toml``, the outlet named as the site names itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from parsel import Selector
+from scrapy.http import Response
+from trafilatura.feeds import FeedParameters, determine_feed
+from trafilatura.sitemaps import GUESSES, extract_robots_sitemaps
+
+from scraper.errors import classify_failure
+from scraper.feeds import parse_feed
+from scraper.metadata import language_code, parse_json
+from scraper.spiders.sections import ARTICLE_SCORE, article_links, article_score, is_noise
+from scraper.spiders.sitemaps import read_sitemap
+from scraper.urls import is_http_url, same_site
+
+Kind = Literal["feed", "sitemap", "section"]
+
+#: A candidate whose newest dated item is older than this is stale.
+RECENT = timedelta(days=30)
+#: Article links a listing page needs to count as a section.
+MIN_SECTION_LINKS = 3
+#: Section candidates fetched besides the homepage.
+MAX_SECTIONS = 6
+#: Tried only when the homepage announces no feed.
+FEED_PATHS = ("/feed", "/feed/", "/rss", "/rss.xml", "/feed.xml", "/atom.xml", "/index.xml")
+#: Tried only when robots.txt names no sitemap (trafilatura's guesses and
+#: the usual names of news sitemaps).
+SITEMAP_PATHS = (*(f"/{g}" for g in GUESSES), "/news-sitemap.xml", "/sitemap-news.xml")
+#: Poll intervals proposed per kind (a news sitemap like a feed).
+POLL = {"feed": "30m", "news-sitemap": "30m", "sitemap": "2h", "section": "1h"}
+
+_SITE_TYPES = {"website", "organization", "newsmediaorganization", "governmentorganization"}
+_GENERIC_TITLES = {"home", "homepage", "home page", "start", "welcome", "index", "startseite"}
+_TITLE_SPLIT = re.compile(r"\s+[|–—·•»:-]\s+")
+
+
+@dataclass
+class Candidate:
+    """A possible source and what checking it found."""
+
+    kind: Kind
+    url: str
+    found_by: str
+    ok: bool = False
+    """It answered, parsed and lists items."""
+    stale: bool = False
+    """Its newest dated item is older than `RECENT`."""
+    items: int = 0
+    newest: datetime | None = None
+    detail: str = ""
+    """What it is ("RSS 2.0 feed", "Google News sitemap", "listing page")."""
+    error: str | None = None
+    news: bool = False
+    links: frozenset[str] = frozenset()
+    """Article links of a section, to leave out sections that repeat another."""
+
+
+@dataclass
+class Discovery:
+    """Everything found on one site."""
+
+    home: str
+    outlet: str | None = None
+    language: str | None = None
+    error: str | None = None
+    candidates: dict[str, Candidate] = field(default_factory=dict)
+
+    def add(self, candidate: Candidate) -> bool:
+        """Record ``candidate`` unless its URL is known; whether it was new."""
+        if candidate.url in self.candidates:
+            return False
+        self.candidates[candidate.url] = candidate
+        return True
+
+    def proposals(self) -> list[Candidate]:
+        """The good candidates: feeds, then sitemaps, then sections (those
+        with most article links first, none repeating another's links)."""
+        good = [c for c in self.candidates.values() if c.ok and not c.stale]
+        feeds = [c for c in good if c.kind == "feed"]
+        sitemaps = [c for c in good if c.kind == "sitemap"]
+        sections: list[Candidate] = []
+        for c in sorted((c for c in good if c.kind == "section"), key=lambda c: -c.items):
+            if not any(c.links <= kept.links for kept in sections):
+                sections.append(c)
+        return feeds + sitemaps + sections
+
+
+def is_recent(newest: datetime | None, now: datetime | None = None) -> bool:
+    """Whether a candidate's newest item (``None``: undated) is recent enough."""
+    return newest is None or newest >= (now or datetime.now(UTC)) - RECENT
+
+
+def _verdict(candidate: Candidate, nothing: str) -> Candidate:
+    candidate.ok = candidate.items > 0
+    candidate.stale = candidate.ok and not is_recent(candidate.newest)
+    if not candidate.ok:
+        candidate.error = nothing
+    elif candidate.stale:
+        candidate.error = f"nothing recent: newest item {candidate.newest:%Y-%m-%d}"
+    return candidate
+
+
+def check_feed(candidate: Candidate, response: Response) -> Candidate:
+    """Whether ``response`` is a feed with recent entries."""
+    content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+    feed = parse_feed(response.body, url=response.url, headers={"content-type": content_type})
+    dates = [e.published_at for e in feed.entries if e.published_at]
+    candidate.items, candidate.newest = len(feed.entries), max(dates, default=None)
+    names = {"rss20": "RSS 2.0", "rss10": "RSS 1.0", "atom10": "Atom"}
+    candidate.detail = f"{names.get(feed.version or '', feed.version or 'unknown')} feed"
+    return _verdict(candidate, feed.error or "no entries")
+
+
+def check_sitemap(candidate: Candidate, response: Response, max_size: int = 0) -> Candidate:
+    """Whether ``response`` is a sitemap listing recent URLs or sitemaps."""
+    doc = read_sitemap(response.body, url=response.url, max_size=max_size)
+    dates = [e.dated for e in doc.entries if e.dated]
+    candidate.items, candidate.newest, candidate.news = (
+        len(doc.entries),
+        max(dates, default=None),
+        doc.news,
+    )
+    if doc.kind == "sitemapindex":
+        candidate.detail = f"sitemap index of {len(doc.entries)} sitemaps"
+    else:
+        candidate.detail = "Google News sitemap" if doc.news else "sitemap"
+    return _verdict(candidate, doc.error or "no entries")
+
+
+def check_section(candidate: Candidate, response: Response) -> Candidate:
+    """Whether ``response`` is a listing page with enough article links."""
+    if not isinstance(response, scrapy.http.HtmlResponse):
+        candidate.error = "not an HTML page"
+        return candidate
+    links = article_links(Selector(text=response.text), response.url)
+    dates = [link.dated for link in links if link.dated]
+    candidate.items, candidate.newest = len(links), max(dates, default=None)
+    candidate.links = frozenset(link.url for link in links)
+    candidate.detail = "listing page"
+    if 0 < len(links) < MIN_SECTION_LINKS:
+        candidate.items = 0
+    return _verdict(candidate, f"fewer than {MIN_SECTION_LINKS} article links")
+
+
+def outlet_name(page: Selector, url: str) -> str:
+    """The site's name for itself: ``og:site_name``, else the name of a
+    JSON-LD WebSite or Organization (or an article's publisher), else the
+    ``application-name`` meta tag, else the ``<title>`` without generic parts
+    ("Home | ..."), else the host name."""
+    for query in ('meta[property="og:site_name"]::attr(content)',):
+        if name := _clean(page.css(query).get()):
+            return name
+    for script in page.css('script[type="application/ld+json"]::text').getall():
+        for node in _nodes(parse_json(script)):
+            types = node.get("@type")
+            types = [types] if isinstance(types, str) else types if isinstance(types, list) else []
+            if {str(t).lower() for t in types} & _SITE_TYPES and (
+                name := _clean(node.get("name"))
+            ):
+                return name
+            publisher = node.get("publisher")
+            if isinstance(publisher, dict) and (name := _clean(publisher.get("name"))):
+                return name
+    if name := _clean(page.css('meta[name="application-name"]::attr(content)').get()):
+        return name
+    parts = [_clean(p) for p in _TITLE_SPLIT.split(page.css("title::text").get() or "")]
+    named = [p for p in parts if p and p.lower() not in _GENERIC_TITLES]
+    return named[0] if named else (urlsplit(url).hostname or url)
+
+
+def section_candidates(page: Selector, home: str) -> list[str]:
+    """Same-site links of the homepage that may be listing pages: not
+    articles, not noise, one or two path segments deep, no query."""
+    found: list[str] = []
+    for href in page.css("a::attr(href)").getall():
+        url = urljoin(home, href.strip()).split("#", 1)[0]
+        parts = urlsplit(url)
+        depth = len([s for s in parts.path.split("/") if s])
+        if (
+            not is_http_url(url)
+            or not same_site(url, home)
+            or parts.query
+            or not 1 <= depth <= 2
+            or url in found
+            or is_noise(url)
+            or article_score(url) >= ARTICLE_SCORE
+        ):
+            continue
+        found.append(url)
+    return found[:MAX_SECTIONS]
+
+
+def _clean(value: Any) -> str | None:
+    return " ".join(value.split()) or None if isinstance(value, str) else None
+
+
+def _nodes(values: list[Any]) -> Iterator[dict[str, Any]]:
+    for value in values:
+        if isinstance(value, list):
+            yield from _nodes(value)
+        elif isinstance(value, dict):
+            yield value
+            yield from _nodes(list(value.get("@graph") or []))
+
+
+class DiscoverySpider(scrapy.Spider):
+    """Fetch a homepage and everything it points to that could be watched;
+    the findings are in ``result`` once the crawl ends."""
+
+    name = "discover"
+    custom_settings = {"ITEM_PIPELINES": {}}  # noqa: RUF012 - Scrapy's own attribute
+
+    def __init__(self, *args: Any, url: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.result = Discovery(home=url)
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        home = self.result.home
+        yield scrapy.Request(home, callback=self.parse_home, errback=self.home_failed)
+        robots = urljoin(home, "/robots.txt")
+        yield scrapy.Request(robots, callback=self.parse_robots, errback=self.robots_failed)
+
+    def parse_home(self, response: Response) -> Iterator[scrapy.Request]:
+        if not isinstance(response, scrapy.http.HtmlResponse):
+            self.result.error = f"the homepage is not an HTML page ({response.url})"
+            return
+        page = Selector(text=response.text)
+        self.result.outlet = outlet_name(page, response.url)
+        self.result.language = language_code(page.css("html::attr(lang)").get())
+        home = Candidate("section", response.url, "the homepage itself")
+        if self.result.add(home):
+            check_section(home, response)
+        parts = urlsplit(response.url)
+        params = FeedParameters(
+            f"{parts.scheme}://{parts.netloc}", parts.hostname or "", response.url
+        )
+        feeds = [u for u in determine_feed(response.text, params) if same_site(u, response.url)]
+        for url in feeds:
+            yield from self._check(Candidate("feed", url, "announced on the homepage"))
+        if not feeds:
+            for path in FEED_PATHS:
+                yield from self._check(
+                    Candidate("feed", urljoin(response.url, path), "usual path")
+                )
+        for url in section_candidates(page, response.url):
+            yield from self._check(Candidate("section", url, "linked from the homepage"))
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        text = response.text if response.status == 200 and hasattr(response, "text") else ""
+        base = f"{urlsplit(response.url).scheme}://{urlsplit(response.url).netloc}"
+        sitemaps = [u for u in extract_robots_sitemaps(text, base) if is_http_url(u)]
+        for url in sitemaps:
+            yield from self._check(Candidate("sitemap", url, "robots.txt"))
+        if not sitemaps:
+            for path in SITEMAP_PATHS:
+                yield from self._check(Candidate("sitemap", base + path, "usual path"))
+
+    def _check(self, candidate: Candidate) -> Iterator[scrapy.Request]:
+        if self.result.add(candidate):
+            yield scrapy.Request(
+                candidate.url,
+                callback=self.parse_candidate,
+                errback=self.candidate_failed,
+                meta={"candidate": candidate},
+                dont_filter=True,
+            )
+
+    def parse_candidate(self, response: Response) -> None:
+        candidate: Candidate = response.meta["candidate"]
+        if candidate.kind == "feed":
+            check_feed(candidate, response)
+        elif candidate.kind == "sitemap":
+            check_sitemap(candidate, response, self.settings.getint("DOWNLOAD_MAXSIZE"))
+        else:
+            check_section(candidate, response)
+        if response.url != candidate.url:  # followed a redirect
+            candidate.detail += f" (at {response.url})"
+            candidate.url = response.url
+
+    def candidate_failed(self, failure: Any) -> None:
+        candidate: Candidate = failure.request.meta["candidate"]
+        candidate.error = "{}: {}".format(*classify_failure(failure))
+
+    def home_failed(self, failure: Any) -> None:
+        self.result.error = "the homepage failed: {}: {}".format(*classify_failure(failure))
+
+    def robots_failed(self, failure: Any) -> None:
+        pass  # no robots.txt: the usual sitemap paths are not tried either
+
+
+def slug(text: str) -> str:
+    """A source id made from a name: lower-case ASCII words joined by "-"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    if words[:1] == ["the"] and len(words) > 1:
+        words = words[1:]
+    return "-".join(words)[:48].strip("-") or "site"
+
+
+def render(found: Discovery, now: datetime | None = None) -> str:
+    """The proposals as ``sources.toml`` text: a comment per candidate and a
+    ``[[sources]]`` block per proposal; the whole is valid TOML."""
+    now = now or datetime.now(UTC)
+    outlet = found.outlet or urlsplit(found.home).hostname or found.home
+    lines = [
+        f"# {outlet} ({found.home}), discovered {now:%Y-%m-%d %H:%M} UTC.",
+        "# Paste the blocks you want into sources.toml and give each its topics.",
+    ]
+    if found.error:
+        lines.append(f"# {found.error}")
+    base, used = slug(outlet), set()
+    for candidate in found.proposals():
+        label = "news-sitemap" if candidate.news else candidate.kind
+        ident = f"{base}-{label}"
+        if candidate.kind == "section":
+            path = urlsplit(candidate.url).path.strip("/")
+            ident = f"{base}-{slug(path.replace('/', ' ')) if path else 'home'}"
+        while ident in used:
+            ident += "-2"
+        used.add(ident)
+        newest = f", newest {candidate.newest:%Y-%m-%d}" if candidate.newest else ""
+        unit = "article links" if candidate.kind == "section" else "items"
+        lines += [
+            "",
+            f"# {candidate.detail}, {candidate.items} {unit}{newest} ({candidate.found_by})",
+            "[[sources]]",
+            f"id = {_string(ident)}",
+            f"outlet = {_string(outlet)}",
+            f"kind = {_string(candidate.kind)}",
+            f"url = {_string(candidate.url)}",
+        ]
+        if found.language:
+            lines.append(f"language = {_string(found.language)}")
+        lines += [f'poll_interval = "{POLL[label]}"', 'since = "7d"', "# topics = []"]
+    rejected = [c for c in found.candidates.values() if not c.ok or c.stale]
+    if rejected:
+        lines += ["", "# Not proposed:"]
+        lines += [f"#   {c.kind} {c.url}: {c.error or 'no answer'}" for c in rejected]
+    return "\n".join(lines) + "\n"
+
+
+def _string(value: str) -> str:
+    # A JSON string is a valid TOML basic string.
+    return json.dumps(value, ensure_ascii=False)

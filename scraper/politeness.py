@@ -1,0 +1,326 @@
+"""Politeness: how presscut paces itself on each host, on top of Scrapy's
+per-host concurrency, download delay and AutoThrottle (``scraper/settings.py``).
+
+Two downloader middlewares, both in ``DOWNLOADER_MIDDLEWARES``:
+
+* `SourceRobots`, ahead of Scrapy's ``RobotsTxtMiddleware``: the requests of
+  a source configured with ``ignore_robots = true`` skip robots.txt.  The
+  override is logged as a warning once per source and round and counted
+  (``politeness/robots_ignored``); every other request obeys robots.txt.
+* `PolitenessMiddleware`, in place of Scrapy's ``RetryMiddleware`` (it reads
+  the same ``RETRY_*`` settings and ``dont_retry``/``max_retry_times`` meta):
+
+  - **Crawl-delay**: when robots.txt is read for a host, its ``Crawl-delay``
+    for our User-Agent, cut to ``crawl_delay_max``, becomes that host's least
+    time between two request starts (no random jitter, and AutoThrottle may
+    not lower it);
+  - **Retry-After and backoff**: a transient failure (a status in
+    ``RETRY_HTTP_CODES``, 408/429/5xx by default, or an exception in
+    ``RETRY_EXCEPTIONS``: timeouts, dropped connections) pauses the *whole
+    host*: a 429 or 503 for its ``Retry-After`` (seconds or an HTTP date),
+    anything else for ``retry_backoff`` seconds doubled for each failure in a
+    row; never longer than ``retry_after_max``.  The request is then retried,
+    up to ``RETRY_TIMES``;
+  - **error budget**: after ``host_error_budget`` transient failures in a row
+    from one host, its remaining requests of the round are not sent: each
+    fails at once with the host's last error (the same status, or the same
+    exception), so it is reported as that error kind (``scraper.errors``).
+
+A host is the downloader's slot key: the URL's host name, so two sites on
+one IP address are two hosts, as two ports of one host are one.  All of it
+holds for one crawl round, in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from time import monotonic
+from typing import Any, Self
+
+from scrapy import Request, signals
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.http import Response
+from scrapy.utils.misc import load_object
+from scrapy.utils.response import response_status_message
+from twisted.python.failure import Failure
+
+from config.schema import Crawl
+
+logger = logging.getLogger(__name__)
+
+#: Request meta key marking a request failed at once by a spent error budget.
+REPLAYED = "presscut_budget_spent"
+
+
+def retry_after_seconds(value: str | bytes | None, now: datetime | None = None) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait: its delay-seconds, or
+    the time until its HTTP date (0 for a date past); ``None`` when absent
+    or unreadable."""
+    if value is None:
+        return None
+    text = (value.decode("latin-1") if isinstance(value, bytes) else value).strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+@dataclass
+class HostState:
+    """A host's transient failures in a row, its last one, and whether its
+    error budget is spent."""
+
+    failures: int = 0
+    last: Response | BaseException | None = None
+    spent: bool = False
+
+
+class HostLedger:
+    """Per-host failure bookkeeping for one round.
+
+    `failed` returns how long the host should now rest: ``retry_after``
+    (from the server) when given, else ``backoff * 2 ** (failures - 1)``,
+    either way at most ``ceiling`` seconds.  `succeeded` ends a run of
+    failures.  Once ``budget`` failures come in a row the host is spent for
+    the rest of the round.
+    """
+
+    def __init__(self, backoff: float, ceiling: float, budget: int) -> None:
+        self.backoff, self.ceiling, self.budget = backoff, ceiling, budget
+        self.hosts: dict[str, HostState] = {}
+
+    def failed(
+        self, host: str, failure: Response | BaseException, retry_after: float | None = None
+    ) -> float:
+        state = self.hosts.setdefault(host, HostState())
+        state.failures += 1
+        state.last = failure
+        state.spent = state.spent or state.failures >= self.budget
+        wait = retry_after if retry_after is not None else self.backoff * 2 ** (state.failures - 1)
+        return min(wait, self.ceiling)
+
+    def succeeded(self, host: str) -> None:
+        state = self.hosts.get(host)
+        if state is not None and not state.spent:
+            state.failures = 0
+
+    def spent(self, host: str) -> HostState | None:
+        """The host's state when its budget is spent, else ``None``."""
+        state = self.hosts.get(host)
+        return state if state is not None and state.spent else None
+
+
+def crawl_settings(crawler: Any) -> Crawl:
+    """The ``[crawl]`` settings the round runs with (defaults for a bare
+    ``scrapy crawl``)."""
+    config = crawler.settings.get("PRESSCUT_CONFIG")
+    return config.settings.crawl if config is not None else Crawl.model_validate({})
+
+
+class SourceRobots:
+    """Skip robots.txt for the requests of a source with ``ignore_robots``."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self._warned: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> Self:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        source = request.meta.get("source")
+        if source is None or not getattr(source, "ignore_robots", False):
+            return
+        request.meta["dont_obey_robotstxt"] = True
+        self.crawler.stats.inc_value("politeness/robots_ignored")
+        if source.id not in self._warned:
+            self._warned.add(source.id)
+            logger.warning(
+                "robots.txt IGNORED for source %s (ignore_robots = true in its config)",
+                source.id,
+                extra={"source": source.id, "url": request.url},
+            )
+
+
+class PolitenessMiddleware:
+    """Crawl-delay, Retry-After, backoff and the per-host error budget (see
+    the module docstring)."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        crawl = crawl_settings(crawler)
+        self.retry_enabled = settings.getbool("RETRY_ENABLED")
+        self.retry_codes = {int(code) for code in settings.getlist("RETRY_HTTP_CODES")}
+        self.retry_exceptions = tuple(
+            load_object(e) if isinstance(e, str) else e
+            for e in settings.getlist("RETRY_EXCEPTIONS")
+        )
+        self.crawl_delay_max = crawl.crawl_delay_max
+        self.ledger = HostLedger(
+            crawl.retry_backoff, crawl.retry_after_max, crawl.host_error_budget
+        )
+        #: Crawl-delay in force per host, in seconds.
+        self.floors: dict[str, float] = {}
+        crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
+        crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> Self:
+        return cls(crawler)
+
+    @property
+    def _downloader(self) -> Any:
+        return self.crawler.engine.downloader
+
+    def _host(self, request: Request) -> str:
+        return str(self._downloader.get_slot_key(request))
+
+    # -- Crawl-delay -------------------------------------------------------------
+
+    def robots_parsed(self, robotparser: Any, request: Request) -> None:
+        agent = self.crawler.settings.get("ROBOTSTXT_USER_AGENT") or request.headers.get(
+            b"User-Agent", self.crawler.settings.get("USER_AGENT")
+        )
+        asked = robotparser.crawl_delay(agent)
+        if not asked or asked <= 0:
+            return
+        host = self._host(request)
+        delay = min(float(asked), self.crawl_delay_max)
+        if delay < asked:
+            logger.warning(
+                "Crawl-delay %gs cut to crawl_delay_max %gs",
+                asked,
+                delay,
+                extra={"url": request.url},
+            )
+        self.floors[host] = delay
+        self.crawler.stats.set_value(f"politeness/crawl_delay/{host}", delay)
+        downloader = self._downloader
+        # New slots for the host (Scrapy drops idle ones) start at the floor...
+        slot_settings = downloader.per_slot_settings.setdefault(host, {})
+        slot_settings["delay"] = max(delay, float(slot_settings.get("delay", 0.0)))
+        slot_settings["jitter"] = 0.0
+        # ...and so does the live one.
+        slot = downloader.slots.get(host)
+        if slot is not None:
+            slot.delay, slot.jitter = max(slot.delay, delay), 0.0
+
+    # -- requests ----------------------------------------------------------------
+
+    def process_request(self, request: Request) -> Response | None:
+        host = self._host(request)
+        if host in self.floors:
+            # AutoThrottle would otherwise lower the delay below the floor.
+            request.meta["autothrottle_dont_adjust_delay"] = True
+        state = self.ledger.spent(host)
+        if state is None or request.meta.get("dont_retry"):
+            return None
+        replay = self._replay(request, state)
+        if isinstance(replay, Response):
+            return replay
+        raise replay
+
+    def _replay(self, request: Request, state: HostState) -> Response | BaseException:
+        """The host's last failure, as the answer to ``request``."""
+        self.crawler.stats.inc_value("politeness/budget_spent_requests")
+        request.meta[REPLAYED] = True
+        if isinstance(state.last, Response):
+            return state.last.replace(url=request.url, request=request, flags=["budget-spent"])
+        assert state.last is not None
+        return state.last
+
+    def _drain(self, host: str) -> None:
+        """Once the host's budget is spent, answer the requests already
+        waiting in its download slot with its last failure, unsent.  (A
+        request the downloader sent before a connection failure was known
+        is on its way already.)"""
+        state = self.ledger.spent(host)
+        slot = self._downloader.slots.get(host)
+        if state is None or slot is None:
+            return
+        while slot.queue:
+            request, waiting = slot.queue.popleft()
+            replay = self._replay(request, state)
+            if isinstance(replay, Response):
+                waiting.callback(replay)
+            else:
+                waiting.errback(Failure(replay))
+
+    def response_downloaded(self, response: Response, request: Request, spider: Any) -> None:
+        # Runs before the downloader sends the host's next queued request,
+        # so a pause here holds back everything queued for the host.
+        host = self._host(request)
+        if response.status not in self.retry_codes or not self._retryable(request):
+            self.ledger.succeeded(host)
+            return
+        retry_after = None
+        if response.status in (429, 503):
+            retry_after = retry_after_seconds(response.headers.get(b"Retry-After"))
+            if retry_after is not None:
+                self.crawler.stats.inc_value("politeness/retry_after")
+        self._pause(request, self.ledger.failed(host, response, retry_after))
+        self._drain(host)
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        if request.meta.get(REPLAYED) or response.status not in self.retry_codes:
+            return response
+        if not self._retryable(request) or self._give_up(request):
+            return response
+        reason = response_status_message(response.status)
+        return self._retry(request, reason) or response
+
+    def process_exception(self, request: Request, exception: Exception) -> Request | None:
+        if request.meta.get(REPLAYED) or not isinstance(exception, self.retry_exceptions):
+            return None
+        if not self._retryable(request):
+            return None
+        host = self._host(request)
+        self._pause(request, self.ledger.failed(host, exception))
+        self._drain(host)
+        if self._give_up(request):
+            return None
+        return self._retry(request, exception)
+
+    def _retryable(self, request: Request) -> bool:
+        return self.retry_enabled and not request.meta.get("dont_retry", False)
+
+    def _give_up(self, request: Request) -> bool:
+        host = self._host(request)
+        if self.ledger.spent(host) is None:
+            return False
+        if self.crawler.stats.get_value(f"politeness/host_given_up/{host}") is None:
+            logger.warning(
+                "host %s failed %d times in a row: its other requests this round are not sent",
+                host,
+                self.ledger.budget,
+                extra={"url": request.url},
+            )
+        self.crawler.stats.set_value(f"politeness/host_given_up/{host}", True)
+        return True
+
+    def _retry(self, request: Request, reason: str | Exception) -> Request | None:
+        return get_retry_request(request, spider=self.crawler.spider, reason=reason)
+
+    def _pause(self, request: Request, seconds: float) -> None:
+        """Hold back the host's next request for ``seconds`` (plus its delay)."""
+        if seconds <= 0:
+            return
+        self.crawler.stats.inc_value("politeness/pauses")
+        self.crawler.stats.max_value("politeness/longest_pause", seconds)
+        slot = self._downloader.slots.get(self._host(request))
+        if slot is None:
+            return
+        # The downloader sends a slot's next request once ``delay`` has passed
+        # since ``lastseen``; moving ``lastseen`` ahead pauses the slot.
+        slot.lastseen = max(slot.lastseen, monotonic() + seconds)
+        slot.delay = max(slot.delay, 0.001)  # a zero delay skips that check

@@ -37,6 +37,9 @@ format: $(VENV)/.installed-dev
 ## bench: every benchmark script; figures go to docs/benchmarks.md by hand
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/extraction.py
+	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/repoll.py
+	@if [ -f benchmarks/memory.py ]; then $(BIN)/python benchmarks/memory.py; fi
 
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache .ruff_cache

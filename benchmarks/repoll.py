@@ -138,7 +138,8 @@ def main() -> None:
     feed_requests = requests - robots
     print(f"{args.feeds} feeds on {args.hosts} hosts, {args.delay * 1000:.0f} ms per response")
     print(f"first round (reads every feed): {first:.1f} s")
-    print(f"second round, nothing changed: {second:.1f} s wall (process start included)")
+    print(f"second round, nothing changed: {second:.1f} s wall (process start included), "
+          f"{float(stats.get('elapsed_time_seconds', 0)):.1f} s crawling")  # fmt: skip
     print(f"requests: {requests} ({robots} robots.txt, {feed_requests} feed); "
           f"304 answers: {not_modified}; article requests: {articles}")  # fmt: skip
     print(f"every feed request conditional: {not_modified == feed_requests == args.feeds}")

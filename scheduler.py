@@ -33,18 +33,10 @@ SIGTERM.  A second signal abandons at once.  Either way the process exits 0.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-import os
-import shlex
-import signal
-import subprocess
-import sys
-import tempfile
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -57,8 +49,15 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from cli.jobs import run_job
 from config import Config, ConfigError, load_config
-from scraper.round_process import RoundResult, StopRequest, run_round_process
+from scraper.round_process import (
+    RoundResult,
+    StopRequest,
+    handle_signals,
+    log_round,
+    run_round_process,
+)
 from storage.engine import WRITE, make_engine
 
 logger = logging.getLogger("presscut.scheduler")
@@ -67,8 +66,6 @@ logger = logging.getLogger("presscut.scheduler")
 JOBS_TABLE = "scheduler_jobs"
 #: Id of the crawl tick's job; ``[[schedule.jobs]]`` ids may not take it.
 CRAWL_JOB = "crawl"
-#: Lines of a command job's output kept in the log when it ends.
-OUTPUT_LINES = 20
 
 #: Runs one round: ``(config, stop) -> RoundResult`` (a test swaps it).
 RoundRunner = Callable[[Config, StopRequest], RoundResult]
@@ -259,32 +256,12 @@ class Scheduler:
         return result
 
     def run_command(self, job_id: str, command: str) -> int | None:
-        """Run ``presscut <command>``; its exit status (``None`` once stopping)."""
+        """Run ``presscut <command>`` (see `cli.jobs`); its exit status
+        (``None`` once stopping)."""
         if self.stop_request.requested:
             return None
-        argv = [sys.executable, "-m", "cli.main", *shlex.split(command)]
-        env = {**os.environ, "PRESSCUT_CONFIG_DIR": str(self.config.directory)}
         timeout = self.config.settings.schedule.stop_timeout
-        began = time.monotonic()
-        with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as output:
-            proc = subprocess.Popen(
-                argv, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-            )
-            returncode = _wait_command(proc, self.stop_request, timeout)
-            output.seek(0)
-            tail = output.read().splitlines()[-OUTPUT_LINES:]
-        extra = {
-            "job": job_id,
-            "command": command,
-            "returncode": returncode,
-            "seconds": round(time.monotonic() - began, 1),
-            "output": "\n".join(tail),
-        }
-        if returncode == 0:
-            logger.info("job %s finished", job_id, extra=extra)
-        else:
-            logger.error("job %s failed with exit status %s", job_id, returncode, extra=extra)
-        return returncode
+        return run_job(job_id, command, self.config.directory, self.stop_request, timeout)
 
     def _current_config(self) -> Config:
         if self._reload:
@@ -324,63 +301,6 @@ def run_once(
     return result
 
 
-def log_round(result: RoundResult) -> None:
-    """One line per round: status, run id, counts, time and peak memory."""
-    level = logging.WARNING if result.status in ("failed", "crashed") else logging.INFO
-    logger.log(
-        level,
-        "round %s",
-        result.status,
-        extra={
-            "run_id": result.run_id,
-            "status": result.status,
-            "sources": len(result.summary),
-            "new": result.new,
-            "seconds": round(result.seconds, 1),
-            "peak_rss_mib": _mib(result.peak_rss_kib),
-            "workers_peak_rss_mib": _mib(result.workers_peak_rss_kib),
-        },
-    )
-
-
-@contextlib.contextmanager
-def handle_signals(stop: StopRequest, then: Callable[[], None] | None = None) -> Iterator[None]:
-    """While inside, the first SIGTERM or SIGINT requests ``stop`` (and calls
-    ``then``), a second one hurries it.  Main thread only."""
-
-    def handler(signum: int, _frame: Any) -> None:
-        if stop.requested:
-            stop.hurry()
-        else:
-            stop.request()
-        if then is not None:
-            then()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
-def _wait_command(proc: subprocess.Popen[Any], stop: StopRequest, timeout: float) -> int:
-    deadline: float | None = None
-    while True:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            return proc.wait(timeout=0.5)
-        if stop.requested and deadline is None:
-            deadline = time.monotonic() + timeout
-        if deadline is not None and (stop.hurried or time.monotonic() >= deadline):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                return proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                return proc.wait()
-
-
 def _job_event(event: Any) -> None:
     # APScheduler's own lines say the same without the context keys; its
     # tracebacks of failed jobs (ERROR) stay on.
@@ -402,7 +322,3 @@ def _job_event(event: Any) -> None:
 def _whole_seconds(seconds: float) -> int:
     # APScheduler takes a misfire grace in whole seconds, at least one.
     return max(1, math.ceil(seconds))
-
-
-def _mib(kib: int | None) -> float | None:
-    return round(kib / 1024, 1) if kib else None

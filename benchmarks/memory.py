@@ -7,8 +7,9 @@ and runs the real scheduler on them (`scheduler.Scheduler`: APScheduler, its
 job store in the database, a 0.2 s tick, each round in a child process),
 exactly as ``presscut run`` does, until ``--rounds`` rounds have run.  After
 each round it adds a new on-topic article to The Harbour Herald's feed (the
-feed keeps its newest 10 added items), so every round fetches, extracts and
-stores real work, and makes every source due again (as time passing would).
+feed keeps its newest 10 added items, their pages rewritten in turn, so the
+served content does not grow), so every round fetches, extracts and stores
+real work, and makes every source due again (as time passing would).
 
 After each round it prints the scheduler process's resident set size (RSS,
 ``VmRSS`` of ``/proc/self/status``, in MiB; this process also serves the
@@ -30,6 +31,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -107,13 +109,27 @@ def article(n: int) -> str:
     )
 
 
+def page(n: int) -> str:
+    """Path of article ``n``: one of `KEEP_ITEMS` files, rewritten in turn,
+    so the web's own memory stays the same from round to round; the query
+    makes each article's URL its own."""
+    return f"/news/bulletins/{n % KEEP_ITEMS}.html"
+
+
 def item(n: int) -> str:
     return (
         f"<item><title>Sea wall bulletin {n}</title>"
-        f"<link>{{{{base:{SITE}}}}}/news/bulletins/{n}.html</link>"
+        f"<link>{{{{base:{SITE}}}}}{page(n)}?n={n}</link>"
         f"<guid>bulletin-{n}</guid><dc:creator>Ines Harrow</dc:creator>"
         "<pubDate>Fri, 20 Nov 2026 09:00:00 +0000</pubDate></item>"
     )
+
+
+class Row(NamedTuple):
+    status: str
+    new: int
+    rss_mib: float
+    peak_mib: float
 
 
 class Bench:
@@ -123,7 +139,9 @@ class Bench:
         self.web = web
         self.db_url = db_url
         self.rounds = rounds
-        self.rows: list[tuple[int, RoundResult, float]] = []
+        # Figures only: keeping each round's whole result would itself grow
+        # the process being measured.
+        self.rows: list[Row] = []
         self.done = threading.Event()
         self.feed = (SITES_ROOT / SITE / FEED.lstrip("/")).read_text(encoding="utf-8")
 
@@ -132,7 +150,7 @@ class Bench:
         self.change_web(n)
         self.make_due()
         rss = rss_mib()
-        self.rows.append((n, result, rss))
+        self.rows.append(Row(result.status, result.new, rss, (result.peak_rss_kib or 0) / 1024))
         peak = (result.peak_rss_kib or 0) / 1024
         print(
             f"round {n:4d}  {result.status:<11} new {result.new:3d}  {result.seconds:5.1f}s  "
@@ -143,7 +161,7 @@ class Bench:
             self.done.set()
 
     def change_web(self, n: int) -> None:
-        self.web.set_file(SITE, f"/news/bulletins/{n}.html", article(n))
+        self.web.set_file(SITE, page(n), article(n))
         added = "".join(item(k) for k in range(n, max(n - KEEP_ITEMS, 0), -1))
         self.web.set_file(SITE, FEED, self.feed.replace("<item>", added + "<item>", 1))
         self.web.clear_requests()
@@ -159,15 +177,15 @@ class Bench:
             store.close()
 
 
-def summary(rows: list[tuple[int, RoundResult, float]]) -> bool:
-    rss = [r for _, _, r in rows]
+def summary(rows: list[Row]) -> bool:
+    rss = [row.rss_mib for row in rows]
     first, last = statistics.mean(rss[:10]), statistics.mean(rss[-10:])
     growth = (last - first) / first
-    peaks = [(res.peak_rss_kib or 0) / 1024 for _, res, _ in rows]
-    statuses = {res.status for _, res, _ in rows}
+    peaks = [row.peak_mib for row in rows]
+    statuses = {row.status for row in rows}
     print()
     print(f"rounds: {len(rows)}  statuses: {', '.join(sorted(statuses))}")
-    print(f"new clippings: {sum(res.new for _, res, _ in rows)}")
+    print(f"new clippings: {sum(row.new for row in rows)}")
     print(
         f"scheduler RSS: first 10 rounds {first:.1f} MiB, last 10 {last:.1f} MiB, "
         f"growth {100 * growth:+.1f}%  (min {min(rss):.1f}, max {max(rss):.1f})"

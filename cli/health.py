@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from cli.options import ConfigDir, console, load
@@ -49,7 +50,9 @@ def sources_health(
 
 
 def health_table(report: list[SourceHealth], configured: dict[str, Any], now: datetime) -> Table:
-    table = Table(title=f"source health at {now:%Y-%m-%d %H:%M} UTC")
+    """One row per source; the current poll interval and the per-field fill
+    rates are in ``--json``."""
+    table = Table(title=f"source health at {now:%Y-%m-%d %H:%M} UTC", box=box.SIMPLE_HEAD)
     for column, justify in (
         ("source", "left"),
         ("flags", "left"),
@@ -57,12 +60,16 @@ def health_table(report: list[SourceHealth], configured: dict[str, Any], now: da
         ("last ok", "right"),
         ("last error", "left"),
         ("next", "right"),
-        ("every", "right"),
-        ("weekly", "right"),
+        ("/week", "right"),
         ("filled", "right"),
     ):
-        # Folded, never cut with an ellipsis.
-        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        # Folded, never cut with an ellipsis; a source id stays whole.
+        table.add_column(
+            column,
+            justify=justify,  # type: ignore[arg-type]
+            overflow="fold",
+            no_wrap=column == "source",
+        )
     for h in report:
         source = configured.get(h.source_id)
         name = h.source_id
@@ -79,7 +86,6 @@ def health_table(report: list[SourceHealth], configured: dict[str, Any], now: da
             _ago(h.last_success_at, now) if h.last_success_at else "never",
             error,
             _when(h.next_due_at, now),
-            _duration(h.interval_s) if h.interval_s is not None else "",
             f"{h.clippings_per_week:.1f}" if h.clippings_per_week is not None else "",
             _fill(h.fill),
         )
@@ -90,7 +96,7 @@ def _fill(fill: FillRates) -> str:
     """Share of the sample with title, author and date all filled."""
     if not fill.clippings:
         return ""
-    return f"{round(100 * (fill.complete or 0))}% of {fill.clippings}"
+    return f"{round(100 * (fill.complete or 0))}%/{fill.clippings}"
 
 
 def _duration(seconds: float) -> str:
@@ -102,7 +108,8 @@ def _duration(seconds: float) -> str:
 
 
 def _ago(moment: datetime | None, now: datetime) -> str:
-    return f"{_duration(max((now - moment).total_seconds(), 0))} ago" if moment else ""
+    """``3h ago`` as ``3h``: the column says "last"."""
+    return _duration(max((now - moment).total_seconds(), 0)) if moment else ""
 
 
 def _when(moment: datetime | None, now: datetime) -> str:

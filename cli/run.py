@@ -27,7 +27,7 @@ def run(
         bool | None,
         typer.Option(
             "--log-json/--log-text",
-            help="Log JSON lines or text lines (default: [logging] format).",
+            help="Log JSON lines or text lines (default: format in the logging settings).",
             show_default=False,
         ),
     ] = None,

@@ -88,7 +88,10 @@ class FillRates:
 class SourceHealth:
     """One source's health; see the module docstring for the definitions.
     ``interval_s`` is the gap its fetch state set between its last poll and
-    the next; ``usual_gap_s`` its longest silence in recent history."""
+    the next (seconds); ``longest_gap_s`` its longest silence among its
+    recent entries (seconds, ``None`` with too few); ``clippings_per_week``
+    counts clippings stored in the last `CLIPPING_WINDOW_S` seconds it was
+    watched (``None`` before a day of watching)."""
 
     source_id: str
     outlet: str

@@ -136,7 +136,7 @@ def test_spider_polls_a_busy_source_more_often_and_a_quiet_one_less(store: Store
     start = datetime.now(UTC)
     # The first poll's backlog, then one new entry every 10 minutes for 3 days.
     log_entries(store, start, 20, timedelta(seconds=1))
-    log_entries_after = start + timedelta(seconds=BACKLOG_S + 60)
+    after_backlog = start + timedelta(seconds=BACKLOG_S + 60)
     store.write_batch(
         [],
         [
@@ -144,18 +144,21 @@ def test_spider_polls_a_busy_source_more_often_and_a_quiet_one_less(store: Store
                 source_id=SOURCE.id,
                 entry_key=f"busy{i}",
                 outcome="stored",
-                seen_at=log_entries_after + timedelta(minutes=10 * i),
+                seen_at=after_backlog + timedelta(minutes=10 * i),
             )
             for i in range(3 * 144)
         ],
         [],
     )
-    busy_now = log_entries_after + timedelta(days=3)
+    busy_now = after_backlog + timedelta(days=3)
     spider._record_success(SOURCE, busy_now, None, '"v1"', None, "hash1")
     busy = due_in(spider, busy_now)
+    activity = store.publishing_activity([SOURCE.id], busy_now, POLICY.window_s)[SOURCE.id]
+    assert activity.new_entries == 3 * 144  # the backlog left out
+    assert busy == pytest.approx(poll_delay(POLICY, SOURCE.poll_interval_s, activity))
     assert busy < SOURCE.poll_interval_s
 
-    # Ten quiet days later, the same source is polled less often than configured.
+    # After two quiet weeks, the same source is polled less often than configured.
     quiet_now = busy_now + timedelta(days=14)
     spider._record_success(SOURCE, quiet_now, None, '"v1"', None, "hash1")
     quiet = due_in(spider, quiet_now)

@@ -84,7 +84,8 @@ class StoreStage(Stage):
     def close_spider(self) -> None:
         # Spiders that store nothing (``sources check``) carry no fetch state.
         if hasattr(self.spider, "store"):
-            self.flush(states=list(getattr(self.spider, "states", {}).values()))
+            final_states = getattr(self.spider, "final_states", None)
+            self.flush(states=final_states() if final_states else [])
 
 
 def _entry(item: Clipping, outcome: str, reason: str) -> EntryOutcome:

@@ -182,3 +182,33 @@ def test_sigterm_lets_a_round_finish_within_the_stop_timeout(
     assert integrity(db_url) == dict.fromkeys(integrity(db_url), 0)
     rounds = [line for line in log_lines(log) if line["message"].startswith("round f")]
     assert [line["status"] for line in rounds] == ["finished"]
+
+
+def test_sigterm_on_a_manual_crawl_loses_no_article(
+    tmp_path: Path, web: LocalWeb, clean_crawl: set[tuple[Any, ...]]
+) -> None:
+    """``presscut crawl`` stopped gracefully drops its queued article requests;
+    their feeds must keep the old validators so the next round fetches them."""
+    db_url = f"sqlite:///{tmp_path / 'presscut.db'}"
+    config = unattended_config(
+        tmp_path / "config",
+        web,
+        db_url,
+        sources=demo_sources(*SITES),
+        crawl={**CRAWL, "concurrent_requests": "2"},
+    )
+    slow_articles(web, SLOW_S)
+    proc = start_presscut("crawl", "--all", "--config", str(config), log=tmp_path / "log")
+    wait_for(
+        lambda: any(r.path.endswith(".html") for r in web.requests),
+        timeout=60,
+        what="the first article request",
+    )
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    assert count_clippings(db_url) < ON_TOPIC, "the stop came too late to test anything"
+    web.reset()
+    result = presscut("crawl", "--all", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert stored_set(db_url, web) == clean_crawl
+    assert not any(integrity(db_url).values())

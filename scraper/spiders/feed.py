@@ -76,6 +76,9 @@ class FeedSpider(SitemapMixin, SectionMixin, scrapy.Spider):
         #: When each source's ``since`` window opens (sources with one only).
         self.windows: dict[str, datetime] = {}
         self._requested: Counter[str] = Counter()
+        # Article requests not yet answered, per source: a round stopped
+        # early drops them, and their feed must then be read again.
+        self._unsettled: Counter[str] = Counter()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FeedSpider:
@@ -266,6 +269,7 @@ class FeedSpider(SitemapMixin, SectionMixin, scrapy.Spider):
                 continue
             self._seen_hashes.add(hashed)
             self._requested[source.id] += 1
+            self._unsettled[source.id] += 1
             requests.append(
                 scrapy.Request(
                     base.url,
@@ -298,6 +302,7 @@ class FeedSpider(SitemapMixin, SectionMixin, scrapy.Spider):
 
     async def parse_article(self, response: Response) -> AsyncIterator[Clipping]:
         base: Clipping = response.meta["clipping"]
+        self._unsettled[base.source_id or ""] -= 1
         entry_url, base.url = base.url, response.url
         headers = _headers(response)
         # A vendor's challenge or denial is known without extracting anything.
@@ -345,6 +350,7 @@ class FeedSpider(SitemapMixin, SectionMixin, scrapy.Spider):
 
     def article_failed(self, failure: Any) -> None:
         base: Clipping = failure.request.meta["clipping"]
+        self._unsettled[base.source_id or ""] -= 1
         kind, message = classify_failure(failure)
         block = _blocked_response(failure)
         if block is not None:
@@ -373,6 +379,16 @@ class FeedSpider(SitemapMixin, SectionMixin, scrapy.Spider):
                 self.states[source_id] = state.without_validators()
 
     # -- fetch state -----------------------------------------------------------
+
+    def final_states(self) -> list[FetchStateUpdate]:
+        """The fetch state to record at the end of the round.  A source with
+        article requests that never got an answer (the round was stopped)
+        keeps its stored validators, so the next round reads its feed again
+        and fetches exactly what is missing."""
+        return [
+            state.without_validators() if self._unsettled[source_id] > 0 else state
+            for source_id, state in self.states.items()
+        ]
 
     def _record_success(
         self,

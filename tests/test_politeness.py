@@ -252,10 +252,15 @@ def test_spacing_and_concurrency_per_host_across_sites(tmp_path: Path) -> None:
     assert len(stored(db_url)) == 5 + 4 + 6
     for site, seen in by_site.items():
         assert in_flight(seen, 0.15 * 0.9) <= 2, site
-        gaps = [b.time - a.time for a, b in pairwise(seen)]
-        # the delay (0.2s, jittered by up to half) or the Crawl-delay (0.5s)
-        floor = 0.45 if site == "saltmarsh-council" else 0.2 * 0.5 - 0.02
-        assert min(gaps) >= floor, (site, gaps)
+        gaps = sorted(b.time - a.time for a, b in pairwise(seen))
+        # the delay (0.2s, jittered by up to half) or the Crawl-delay (0.5s).
+        # Arrival times are taken by server threads on a loaded machine, so
+        # one gap may read up to ~0.1 s short; the median may not.
+        if site == "saltmarsh-council":
+            assert gaps[0] >= 0.38, (site, gaps)
+            assert gaps[len(gaps) // 2] >= 0.48, (site, gaps)
+        else:
+            assert gaps[0] >= 0.2 * 0.5 - 0.02, (site, gaps)
         if site in DISALLOWED:
             assert not [r.path for r in seen if r.path.startswith(DISALLOWED[site])]
     # ...while the hosts were crawled side by side, not one after another.

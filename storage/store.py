@@ -13,6 +13,7 @@ whole batch in one.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
 
 from scraper.items import Clipping
 from storage import (
@@ -47,6 +49,8 @@ from storage.sources import FetchState, FetchStateUpdate, SourceRow, SourceSpec
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 #: PostgreSQL advisory lock key held while migrating (any constant unique to presscut).
+#: Attempts at a migration that SQLite refuses as locked.
+_UPGRADE_TRIES = 5
 _UPGRADE_LOCK = 0x70726573736375
 
 
@@ -99,6 +103,19 @@ class Store:
     def upgrade(self, revision: str = "head") -> None:
         """Migrate the schema to ``revision`` (the newest by default), in one
         transaction.  Idempotent: at that revision already, nothing happens."""
+        for attempt in range(1, _UPGRADE_TRIES + 1):
+            try:
+                self._upgrade_once(revision)
+                return
+            except OperationalError as exc:
+                # SQLite may refuse the switch to WAL, or the write lock,
+                # without waiting, while another process migrates the same
+                # new file; the upgrade is idempotent, so take turns.
+                if "locked" not in str(exc) or attempt == _UPGRADE_TRIES:
+                    raise
+                time.sleep(0.2 * attempt)
+
+    def _upgrade_once(self, revision: str) -> None:
         config = Config()
         # configparser interpolation would read a "%" in the path as a directive.
         config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))

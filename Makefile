@@ -40,6 +40,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/repoll.py
 	@if [ -f benchmarks/memory.py ]; then $(BIN)/python benchmarks/memory.py; fi
+	$(BIN)/python benchmarks/store.py
 
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache .ruff_cache

@@ -2,7 +2,10 @@
 ``edit`` and ``cite`` (until the web UI exists).
 
 * ``queue`` lists undecided stories, one line per syndication cluster, with
-  the other outlets that ran it;
+  the other outlets that ran it; with ``--topic`` and/or ``--source`` (or
+  ``--before``) it lists a page of undecided clippings instead, one line
+  each, newest first, ``--limit`` (default 50) a page, and ends with the
+  option that shows the next page;
 * ``approve ID…`` / ``reject ID… --reason …`` decide; a published clipping
   is final, and an unknown id fails the whole command (nothing changes);
 * ``edit ID`` changes headline, title, excerpt, credit; an excerpt must be a
@@ -20,6 +23,7 @@ import typer
 
 from cli.options import ConfigDir, console, errors, load
 from scraper.excerpt import is_verbatim
+from scraper.items import Clipping
 from storage import Store, open_store
 from storage.review import ReviewError
 
@@ -40,26 +44,64 @@ def _fail(exc: Exception) -> typer.Exit:
 
 def queue(
     limit: Annotated[int | None, typer.Option(help="Show at most this many.")] = None,
+    topic: Annotated[
+        str | None, typer.Option(help="Only clippings of this topic (newest first, paged).")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Only clippings of this source id (newest first, paged).")
+    ] = None,
+    before: Annotated[
+        int | None, typer.Option(help="Page on from this clipping id (newest first, paged).")
+    ] = None,
     config_dir: ConfigDir = None,
 ) -> None:
-    """List new clippings awaiting review, one per story, oldest first."""
+    """List new clippings awaiting review: one per story, oldest first; with
+    --topic/--source, a page of clippings, newest first."""
+    if topic is not None or source is not None or before is not None:
+        _queue_page(topic, source, before, PAGE if limit is None else limit, config_dir)
+        return
     with _store(config_dir) as store:
         entries = store.review_queue(limit)
     console.print(f"{len(entries)} story(ies) to review")
     for item in entries:
-        c = item.clipping
-        parts = [
-            f"{item.id:>6}",
-            c.published_at.date().isoformat() if c.published_at else "----------",
-            c.outlet or "?",
-            c.headline or c.title or c.url,
-        ]
-        if c.topics:
-            parts.append(f"[{', '.join(c.topics)}]")
+        parts = _line(item.id, item.clipping)
         if item.also:
             parts.append("also: " + ", ".join(f"{outlet or '?'} ({i})" for i, outlet in item.also))
         # One line per story, never wrapped: easy to read and to grep.
         console.print("  ".join(parts), markup=False, highlight=False, soft_wrap=True)
+
+
+#: Clippings per page of ``queue --topic/--source``.
+PAGE = 50
+
+
+def _line(clipping_id: int, c: Clipping) -> list[str]:
+    parts = [
+        f"{clipping_id:>6}",
+        c.published_at.date().isoformat() if c.published_at else "----------",
+        c.outlet or "?",
+        c.headline or c.title or c.url,
+    ]
+    if c.topics:
+        parts.append(f"[{', '.join(c.topics)}]")
+    return parts
+
+
+def _queue_page(
+    topic: str | None, source: str | None, before: int | None, limit: int, config_dir: ConfigDir
+) -> None:
+    with _store(config_dir) as store:
+        try:
+            rows = store.review_queue_page(topic, source, limit, before)
+        except ReviewError as exc:
+            raise _fail(exc) from None
+    console.print(f"{len(rows)} clipping(s) to review, newest first")
+    for clipping_id, clipping in rows:
+        console.print(
+            "  ".join(_line(clipping_id, clipping)), markup=False, highlight=False, soft_wrap=True
+        )
+    if len(rows) == limit:
+        console.print(f"next page: --before {rows[-1][0]}", markup=False, highlight=False)
 
 
 def approve(ids: Ids, config_dir: ConfigDir = None) -> None:

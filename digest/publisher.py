@@ -97,7 +97,7 @@ def make_digest(
     if existing is not None:
         return DigestResult(existing, created=False)
     chosen = []
-    for clipping_id, clipping in store.pending_entries(SITE, "digest"):
+    for clipping_id, clipping in store.pending_entries(SITE, "digest", period=(start, end)):
         when = article_date(clipping)
         if when is None or when >= end or (start is not None and when < start):
             continue

@@ -10,9 +10,16 @@ of presscut calls `Store` methods and gets plain values back.
 Modules: ``engine`` (URL -> tuned engine), ``models`` (tables),
 ``sources`` / ``entries`` / ``clippings`` / ``runs`` (queries per table),
 ``review`` (the queue and curators' decisions), ``publishing`` (what went
-out, so nothing goes out twice),
+out, so nothing goes out twice), ``search`` (full-text search), ``bulk``
+(loading many clippings), ``footprint`` (bytes per table),
 ``store`` (the `Store` facade), ``migrations/`` (Alembic).
+
+`DatabaseUnavailable` is what a `Store` method raises when the database
+cannot be reached or used just now (gone, refusing connections, locked):
+the caller may retry later; nothing of that call was written.
 """
+
+from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
 from storage.entries import OUTCOMES, RETRY_OUTCOMES, EntryOutcome
 from storage.publishing import SITE, AlreadyPublished, Publication
@@ -36,6 +43,7 @@ __all__ = [
     "UNCHANGED",
     "AlreadyPublished",
     "CrawlRun",
+    "DatabaseUnavailable",
     "EntryOutcome",
     "FetchState",
     "FetchStateUpdate",

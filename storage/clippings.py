@@ -15,11 +15,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, or_, select
+from sqlalchemy import Connection, Row, func, insert, or_, select, update
 
 from scraper.items import STATUSES, Clipping
 from storage.engine import chunked, dialect_insert
-from storage.models import clippings, simhash_bands
+from storage.models import clipping_topics, clippings, simhash_bands
 
 #: The `Clipping` fields, each a column of ``clippings``.
 FIELDS = tuple(f.name for f in dataclasses.fields(Clipping))
@@ -60,14 +60,45 @@ def from_row(row: Row[Any]) -> Clipping:
 
 def insert_many(conn: Connection, items: Sequence[Clipping], now: datetime) -> int:
     """Insert ``items``, skipping any whose ``url_hash`` or ``(source_id,
-    entry_key)`` is already taken (in the table or earlier in ``items``).
-    Returns how many were inserted."""
+    entry_key)`` is already taken (in the table or earlier in ``items``),
+    with their ``clipping_topics`` rows.  Returns how many were inserted."""
     rows = [to_row(item, now) for item in items]
     if not rows:
         return 0
-    stmt = dialect_insert(conn, clippings).on_conflict_do_nothing().returning(clippings.c.id)
-    # RETURNING counts exactly the rows inserted; executemany rowcounts differ by driver.
-    return len(conn.execute(stmt, rows).all())
+    stmt = (
+        dialect_insert(conn, clippings)
+        .on_conflict_do_nothing()
+        .returning(clippings.c.id, clippings.c.topics, clippings.c.status)
+    )
+    # RETURNING names exactly the rows inserted (executemany rowcounts differ
+    # by driver), with what their topic rows need.
+    inserted = conn.execute(stmt, rows).all()
+    topic_rows = [
+        {"clipping_id": clipping_id, "topic": topic, "status": status, "created_at": now}
+        for clipping_id, topics, status in inserted
+        for topic in dict.fromkeys(topics)
+    ]
+    if topic_rows:
+        conn.execute(insert(clipping_topics), topic_rows)
+    return len(inserted)
+
+
+def copy_status_to_topics(conn: Connection, ids: Iterable[int]) -> None:
+    """Set the ``status`` of the ``clipping_topics`` rows of ``ids`` to
+    their clipping's; every status change calls this in its transaction."""
+    current = (
+        select(clippings.c.status)
+        .where(clippings.c.id == clipping_topics.c.clipping_id)
+        .scalar_subquery()
+    )
+    for chunk in chunked(dict.fromkeys(ids)):
+        # Only rows that differ: an unchanged row rewritten is a dead tuple
+        # on PostgreSQL.
+        conn.execute(
+            update(clipping_topics)
+            .where(clipping_topics.c.clipping_id.in_(chunk), clipping_topics.c.status != current)
+            .values(status=current)
+        )
 
 
 def existing_url_hashes(conn: Connection, hashes: Iterable[str]) -> set[str]:

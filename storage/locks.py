@@ -6,8 +6,10 @@ next cron start, or a second scheduler started by mistake never crawl the
 same sources twice at once.  The lock belongs to the holding process and
 goes with it, however it ends (SIGKILL included):
 
-* PostgreSQL: a session advisory lock (`ROUND_LOCK_KEY`) on a connection
-  held for the round;
+* PostgreSQL: a session advisory lock on a connection held for the round,
+  keyed by `ROUND_LOCK_KEY` and the current schema (advisory locks are per
+  database; presscut's tables are per schema, so two presscut databases in
+  two schemas of one PostgreSQL database do not block each other);
 * SQLite: an exclusive ``flock`` on ``<database file>.round-lock`` beside the
   database (a local file system, as SQLite itself needs).  An in-memory
   database has one process by definition and always gets the lock.
@@ -20,7 +22,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import BigInteger, ColumnElement, Engine, func, literal, select
 
 #: PostgreSQL advisory lock key of the round lock (any constant unique to presscut).
 ROUND_LOCK_KEY = 0x70726F756E64
@@ -43,10 +45,15 @@ def round_lock(engine: Engine) -> Iterator[bool]:
             yield held
 
 
+def _advisory_key() -> ColumnElement[int]:
+    schema_hash = func.hashtext(func.current_schema()).cast(BigInteger)
+    return literal(ROUND_LOCK_KEY, BigInteger).op("#")(schema_hash)
+
+
 @contextlib.contextmanager
 def _advisory_lock(engine: Engine) -> Iterator[bool]:
     with engine.connect() as conn:
-        held = bool(conn.execute(select(func.pg_try_advisory_lock(ROUND_LOCK_KEY))).scalar())
+        held = bool(conn.execute(select(func.pg_try_advisory_lock(_advisory_key()))).scalar())
         # A session lock outlives the transaction; ending it keeps the
         # connection from idling in a transaction for the whole round.
         conn.commit()
@@ -54,7 +61,7 @@ def _advisory_lock(engine: Engine) -> Iterator[bool]:
             yield held
         finally:
             if held:
-                conn.execute(select(func.pg_advisory_unlock(ROUND_LOCK_KEY)))
+                conn.execute(select(func.pg_advisory_unlock(_advisory_key())))
                 conn.commit()
 
 

@@ -14,7 +14,18 @@ Column conventions:
   lookup finds every near-duplicate candidate;
 * ``source_id`` in ``clippings`` and ``entries`` is deliberately not a
   foreign key: clippings and the seen-entry log outlive a source dropped from
-  the config, and hand-imported clippings have no source.
+  the config, and hand-imported clippings have no source;
+* ``clipping_topics`` repeats each clipping's ``topics`` list as rows, with
+  the clipping's ``status`` and ``created_at`` beside them, so that "the
+  newest new clippings of a topic" is one index range (a JSON list cannot be
+  indexed); storage writes it with the clipping and keeps ``status`` equal to
+  the clipping's on every status change.
+
+Full-text search is not in this metadata: it is dialect-specific (an FTS5
+table kept in step by triggers on SQLite, a generated ``tsvector`` column
+with a GIN index on PostgreSQL; see migration 0003 and `storage.search`).
+`include_name` and `include_object` tell a model-vs-database comparison to
+pass over it, and over APScheduler's job table, which its own code creates.
 """
 
 from __future__ import annotations
@@ -38,6 +49,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -146,7 +158,7 @@ clippings = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("url", Text, nullable=False),
-    Column("source_id", Text, index=True),
+    Column("source_id", Text),
     Column("outlet", Text),
     Column("canonical_url", Text),
     Column("url_hash", Text, nullable=False),
@@ -158,7 +170,7 @@ clippings = Table(
     Column("authors", JSON, nullable=False),
     Column("authors_raw", Text),
     Column("authors_from", Text),
-    Column("published_at", UTCDateTime(), index=True),
+    Column("published_at", UTCDateTime()),
     Column("published_raw", Text),
     Column("published_from", Text),
     Column("language", Text),
@@ -175,7 +187,7 @@ clippings = Table(
     Column("sim_b1", Integer, index=True),
     Column("sim_b2", Integer, index=True),
     Column("sim_b3", Integer, index=True),
-    Column("cluster", Text, nullable=False, index=True),
+    Column("cluster", Text, nullable=False),
     Column("status", Text, nullable=False),
     Column("fetched_at", UTCDateTime()),
     Column("created_at", UTCDateTime(), nullable=False),
@@ -188,7 +200,35 @@ clippings = Table(
     Column("reviewed_at", UTCDateTime()),
     UniqueConstraint("url_hash"),
     UniqueConstraint("source_id", "entry_key"),
-    Index(None, "status", "created_at"),
+    # Migration 0003: the review page, newest first, all sources or one
+    # (the id breaks ties between clippings of one batch).
+    Index(None, "status", "created_at", "id"),
+    Index(None, "source_id", "status", "created_at", "id"),
+    # Members of a cluster and whether any is decided, without the row.
+    Index(None, "cluster", "status"),
+    # A digest period's live articles: dated ones by their date, undated
+    # ones by their fetch date.
+    Index(None, "status", "published_at"),
+    Index(
+        "ix_clippings_status_fetched_at_undated",
+        "status",
+        "fetched_at",
+        sqlite_where=text("published_at IS NULL"),
+        postgresql_where=text("published_at IS NULL"),
+    ),
+)
+
+#: Each clipping's topics, one row per (clipping, topic); ``status`` and
+#: ``created_at`` are the clipping's (see the module docstring).
+clipping_topics = Table(
+    "clipping_topics",
+    metadata,
+    Column("clipping_id", Integer, ForeignKey("clippings.id", ondelete="CASCADE"), nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("clipping_id", "topic"),
+    Index(None, "topic", "status", "created_at", "clipping_id"),
 )
 
 #: The seen-entry log: every feed entry a source has offered and what became
@@ -271,3 +311,35 @@ publication_items = Table(
     PrimaryKeyConstraint("publication_id", "position"),
     UniqueConstraint("target", "kind", "cluster"),
 )
+
+
+#: Tables in the database that this metadata leaves out: APScheduler's job
+#: store and the SQLite full-text index (its shadow tables share the prefix).
+UNMODELLED_TABLES = ("scheduler_jobs", "clippings_fts")
+#: ``(table, column)`` and index names left out: PostgreSQL's full-text search.
+UNMODELLED_COLUMNS = (("clippings", "search_vector"),)
+UNMODELLED_INDEXES = ("ix_clippings_search_vector",)
+
+
+def _unmodelled_table(name: str | None) -> bool:
+    return any(name == t or (name or "").startswith(f"{t}_") for t in UNMODELLED_TABLES)
+
+
+def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+    """Alembic ``include_name`` hook: False for tables outside `metadata`."""
+    return not (type_ == "table" and _unmodelled_table(name))
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic ``include_object`` hook: False for the objects outside
+    `metadata` (`UNMODELLED_TABLES`, `UNMODELLED_COLUMNS`,
+    `UNMODELLED_INDEXES`)."""
+    if type_ == "table":
+        return not _unmodelled_table(name)
+    if type_ == "column":
+        return (obj.table.name, name) not in UNMODELLED_COLUMNS
+    if type_ == "index":
+        return name not in UNMODELLED_INDEXES
+    return True

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, and_, exists, select, union, update
 
 from scraper.items import Clipping
-from storage.clippings import from_row
+from storage.clippings import copy_status_to_topics, from_row
 from storage.engine import chunked
 from storage.models import clippings, cluster_citations, publication_items, publications
 
@@ -164,16 +164,46 @@ def copies(conn: Connection, target: str) -> dict[int, Publication]:
 
 
 def pending(
-    conn: Connection, target: str, kind: str, ids: Sequence[int] | None = None
+    conn: Connection,
+    target: str,
+    kind: str,
+    ids: Sequence[int] | None = None,
+    period: tuple[datetime | None, datetime] | None = None,
 ) -> list[tuple[int, Clipping]]:
     """The entries still to go out on ``target`` as ``kind``: one ``(id,
     Clipping)`` per cluster with an approved or published member and not yet
     out there, cited as the module docstring says, oldest article first.
-    With ``ids``, exactly those clippings (if live and not yet out)."""
-    done = select(publication_items.c.cluster).where(
-        publication_items.c.target == target, publication_items.c.kind == kind
+    With ``ids``, exactly those clippings (if live and not yet out).  With
+    ``period`` ``(start, end)`` (start inclusive or ``None``, end
+    exclusive), only clusters with a live member whose article date
+    (``published_at``, else ``fetched_at``) falls in it; the entry is cited
+    as without ``period``, so its own date may fall outside: the caller
+    that wants entries dated in the period still checks each."""
+    done = exists().where(
+        publication_items.c.target == target,
+        publication_items.c.kind == kind,
+        publication_items.c.cluster == clippings.c.cluster,
     )
-    return _cited(conn, clippings.c.cluster.not_in(done), ids)
+    condition = ~done
+    if period is not None:
+        condition = and_(condition, clippings.c.cluster.in_(_live_clusters_in(*period)))
+    return _cited(conn, condition, ids)
+
+
+def _live_clusters_in(start: datetime | None, end: datetime) -> Any:
+    # One index range per branch and status, (status, published_at) and
+    # (status, fetched_at) where undated: an OR of the two would let a
+    # planner walk every live clipping instead.
+    dated = [clippings.c.published_at < end]
+    undated = [clippings.c.published_at.is_(None), clippings.c.fetched_at < end]
+    if start is not None:
+        dated.append(clippings.c.published_at >= start)
+        undated.append(clippings.c.fetched_at >= start)
+    live = clippings.c.status.in_(LIVE)
+    return union(
+        select(clippings.c.cluster).where(live, *dated),
+        select(clippings.c.cluster).where(live, *undated),
+    )
 
 
 def cited(conn: Connection) -> list[tuple[int, Clipping]]:
@@ -294,6 +324,7 @@ def mark_posted(conn: Connection, posted: Sequence[tuple[int, datetime]], now: d
             .where(clippings.c.id == clipping_id)
             .values(status="published", posted_at=posted_at, updated_at=now)
         )
+    copy_status_to_topics(conn, [clipping_id for clipping_id, _ in posted])
 
 
 def mark_published(conn: Connection, ids: Iterable[int], now: datetime) -> None:
@@ -305,6 +336,7 @@ def mark_published(conn: Connection, ids: Iterable[int], now: datetime) -> None:
             .where(clippings.c.id.in_(chunk), clippings.c.status == "approved")
             .values(status="published", updated_at=now)
         )
+        copy_status_to_topics(conn, chunk)
 
 
 def clippings_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, Clipping]:

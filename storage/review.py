@@ -7,6 +7,12 @@ States move ``new -> approved | rejected -> published`` (see
   nobody has decided on: a cluster with an approved, rejected or published
   member is settled, so a rejected article that is seen again (a syndicated
   or re-posted copy, clustered with it by dedupe) never comes back;
+* the queue *page* (`page`) shows the same undecided clippings one per row
+  (a syndicated copy is a row of its own), newest stored first, a page at a
+  time, optionally of one topic and/or one source: the view for a store too
+  large to list whole.  Whether a cluster is settled is read from the index
+  on ``(cluster, status)`` for each row considered, so nothing needs to be
+  kept in step when a decision is made;
 * a published clipping is final: approving or rejecting it is refused;
 * ``cluster_citations`` records which member a cluster is cited by.
 
@@ -20,12 +26,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Select, select, tuple_, update
 
 from scraper.items import Clipping
-from storage.clippings import from_row
+from storage.clippings import copy_status_to_topics, from_row
 from storage.engine import dialect_insert
-from storage.models import clippings, cluster_citations
+from storage.models import clipping_topics, clippings, cluster_citations
 
 #: Fields a curator may edit in review (see `edit`).
 EDITABLE = ("title", "headline", "excerpt", "excerpt_paraphrased", "via", "authors", "outlet")
@@ -45,12 +51,21 @@ class QueueEntry:
     also: tuple[tuple[int, str | None], ...] = ()
 
 
+def _undecided_cluster() -> Any:
+    """True for a row of ``clippings`` whose cluster has no decided member."""
+    decided = clippings.alias("decided")
+    # Selecting the id (SQLite's rowid) keeps the probe within the index.
+    member = select(decided.c.id).where(
+        decided.c.cluster == clippings.c.cluster, decided.c.status != "new"
+    )
+    return ~member.exists()
+
+
 def queue(conn: Connection, limit: int | None = None) -> list[QueueEntry]:
     """Undecided clusters, oldest article first, at most ``limit``."""
-    settled = select(clippings.c.cluster).where(clippings.c.status != "new")
     stmt = (
         select(clippings)
-        .where(clippings.c.status == "new", clippings.c.cluster.not_in(settled))
+        .where(clippings.c.status == "new", _undecided_cluster())
         .order_by(clippings.c.published_at.is_(None), clippings.c.published_at, clippings.c.id)
     )
     groups: dict[str, list[tuple[int, Clipping]]] = {}
@@ -65,6 +80,63 @@ def queue(conn: Connection, limit: int | None = None) -> list[QueueEntry]:
 
 def _also(members: list[tuple[int, Clipping]]) -> tuple[tuple[int, str | None], ...]:
     return tuple((i, c.outlet) for i, c in members)
+
+
+def page(
+    conn: Connection,
+    topic: str | None = None,
+    source_id: str | None = None,
+    limit: int = 50,
+    before: int | None = None,
+) -> list[tuple[int, Clipping]]:
+    """At most ``limit`` ``(id, Clipping)`` of the new clippings in
+    undecided clusters, newest stored first (``created_at``, then id), of
+    ``topic`` and/or ``source_id`` when given.  ``before`` is the id of the
+    last clipping of the previous page: this page continues after it
+    (keyset paging: stable while clippings arrive).  `ReviewError` for an
+    unknown ``before``."""
+    newest = None
+    if before is not None:
+        newest = conn.execute(
+            select(clippings.c.created_at, clippings.c.id).where(clippings.c.id == before)
+        ).first()
+        if newest is None:
+            raise ReviewError(f"no clipping with id {before}")
+    if topic is not None and source_id is None:
+        stmt = _by_topic(topic, newest)
+    else:
+        stmt = _by_source(source_id, topic, newest)
+    rows = conn.execute(stmt.where(_undecided_cluster()).limit(limit))
+    return [(row.id, from_row(row)) for row in rows]
+
+
+def _by_topic(topic: str, newest: Any) -> Select[Any]:
+    # Walk the topic's index newest first; each row joins its clipping.
+    key = (clipping_topics.c.created_at, clipping_topics.c.clipping_id)
+    stmt = (
+        select(clippings)
+        .select_from(clipping_topics)
+        .join(clippings, clippings.c.id == clipping_topics.c.clipping_id)
+        .where(clipping_topics.c.topic == topic, clipping_topics.c.status == "new")
+        .order_by(key[0].desc(), key[1].desc())
+    )
+    return stmt if newest is None else stmt.where(tuple_(*key) < tuple(newest))
+
+
+def _by_source(source_id: str | None, topic: str | None, newest: Any) -> Select[Any]:
+    # Walk (source_id, status, created_at, id) or (status, created_at, id)
+    # newest first; a topic is checked on the primary key of clipping_topics.
+    key = (clippings.c.created_at, clippings.c.id)
+    stmt = select(clippings).where(clippings.c.status == "new")
+    if source_id is not None:
+        stmt = stmt.where(clippings.c.source_id == source_id)
+    if topic is not None:
+        tagged = select(clipping_topics.c.clipping_id).where(
+            clipping_topics.c.clipping_id == clippings.c.id, clipping_topics.c.topic == topic
+        )
+        stmt = stmt.where(tagged.exists())
+    stmt = stmt.order_by(key[0].desc(), key[1].desc())
+    return stmt if newest is None else stmt.where(tuple_(*key) < tuple(newest))
 
 
 def statuses(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
@@ -97,6 +169,7 @@ def approve(conn: Connection, ids: Iterable[int], now: datetime) -> list[int]:
         .where(clippings.c.id.in_(wanted))
         .values(status="approved", rejection_reason=None, reviewed_at=now, updated_at=now)
     )
+    copy_status_to_topics(conn, wanted)
     return wanted
 
 
@@ -113,6 +186,7 @@ def reject(conn: Connection, ids: Iterable[int], reason: str, now: datetime) -> 
             status="rejected", rejection_reason=reason.strip(), reviewed_at=now, updated_at=now
         )
     )
+    copy_status_to_topics(conn, wanted)
     conn.execute(cluster_citations.delete().where(cluster_citations.c.clipping_id.in_(wanted)))
     return wanted
 

@@ -14,36 +14,39 @@ whole batch in one.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
 from scraper.items import Clipping
 from storage import (
+    bulk,
     clippings,
     entries,
+    footprint,
     health,
     housekeeping,
     locks,
     publishing,
     review,
     runs,
+    search,
     sources,
 )
 from storage.engine import DEFAULT_URL, WRITE, make_engine
 from storage.entries import EntryOutcome
+from storage.footprint import Footprint
 from storage.health import Activity, SourceHealth
 from storage.publishing import SITE, Publication
 from storage.review import QueueEntry
 from storage.runs import CrawlRun
+from storage.search import SearchHit
 from storage.sources import FetchState, FetchStateUpdate, SourceRow, SourceSpec
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -116,6 +119,11 @@ class Store:
                 time.sleep(0.2 * attempt)
 
     def _upgrade_once(self, revision: str) -> None:
+        # Alembic (and Mako, Pygments under it) costs ~0.15 s to import:
+        # only a process that migrates should pay it.
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         # configparser interpolation would read a "%" in the path as a directive.
         config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
@@ -210,6 +218,25 @@ class Store:
             sources.apply_updates(conn, states, now)
         return inserted
 
+    def bulk_load(
+        self,
+        items: Iterable[Clipping],
+        batch_size: int = bulk.BATCH_SIZE,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Insert many clippings fast: as `write_batch` inserts them, in
+        transactions of ``batch_size``, on a connection tuned for loading
+        (see `storage.bulk`).  ``progress`` gets the count read so far after
+        each batch.  Returns the number inserted."""
+        with self._writer.connect() as conn:
+            return bulk.load(conn, items, _now, batch_size, progress)
+
+    def footprint(self) -> Footprint:
+        """Bytes the database takes, in all and per table with its indexes
+        (see `storage.footprint`; on SQLite the WAL is checkpointed first)."""
+        with self.engine.connect() as conn:
+            return footprint.measure(conn)
+
     # -- crawl runs --------------------------------------------------------------
 
     def start_run(self) -> int:
@@ -296,6 +323,33 @@ class Store:
         with self._read() as conn:
             return review.queue(conn, limit)
 
+    def review_queue_page(
+        self,
+        topic: str | None = None,
+        source_id: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
+    ) -> list[tuple[int, Clipping]]:
+        """A page of new clippings in undecided clusters, newest first, of
+        ``topic`` and/or ``source_id``; ``before`` is the last id of the
+        previous page (see `storage.review.page`)."""
+        with self._read() as conn:
+            return review.page(conn, topic, source_id, limit, before)
+
+    def search(
+        self,
+        query: str,
+        limit: int = 50,
+        status: str | None = None,
+        source_id: str | None = None,
+    ) -> list[SearchHit]:
+        """Clippings whose title and text hold every word of ``query``
+        (plain words, never search syntax), best match first, at most
+        ``limit``; optionally only in ``status`` / of ``source_id`` (see
+        `storage.search`)."""
+        with self._read() as conn:
+            return search.search(conn, query, limit, status, source_id)
+
     def approve(self, ids: Iterable[int]) -> list[int]:
         """Approve clippings ``ids``; `storage.review.ReviewError` for an
         unknown or published one (then nothing changes)."""
@@ -320,12 +374,17 @@ class Store:
     # -- publications (see storage.publishing) -----------------------------------
 
     def pending_entries(
-        self, target: str, kind: str, ids: Sequence[int] | None = None
+        self,
+        target: str,
+        kind: str,
+        ids: Sequence[int] | None = None,
+        period: tuple[datetime | None, datetime] | None = None,
     ) -> list[tuple[int, Clipping]]:
         """One cited ``(id, Clipping)`` per cluster still to go out on
-        ``target`` as ``kind`` (see `storage.publishing.pending`)."""
+        ``target`` as ``kind``; with ``period``, only clusters with a live
+        member dated in it (see `storage.publishing.pending`)."""
         with self._read() as conn:
-            return publishing.pending(conn, target, kind, ids)
+            return publishing.pending(conn, target, kind, ids, period)
 
     def cited_entries(self) -> list[tuple[int, Clipping]]:
         """One cited ``(id, Clipping)`` per approved or published cluster."""

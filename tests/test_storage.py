@@ -27,7 +27,7 @@ from storage import (
 )
 from storage.clippings import FIELDS
 from storage.engine import make_engine
-from storage.models import clippings, metadata
+from storage.models import clippings, include_name, include_object, metadata
 
 T0 = datetime(2024, 5, 17, 8, 30, 15, 123456, tzinfo=UTC)
 BIG_SIMHASH = 0xF0E1_D2C3_B4A5_9687  # >= 2**63: negative as a signed BIGINT
@@ -91,7 +91,8 @@ def test_concurrent_upgrades_take_turns(db_url: str) -> None:
 
 def test_models_match_the_migrated_database(store: Store) -> None:
     with store.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_name": include_name}
+        context = MigrationContext.configure(conn, opts={**opts, "include_object": include_object})
         assert compare_metadata(context, metadata) == []
 
 

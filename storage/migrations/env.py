@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from storage.engine import make_engine
-from storage.models import metadata
+from storage.models import include_name, include_object, metadata
 
 
 def _run(connection: Connection) -> None:
@@ -16,6 +16,10 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=metadata,
         compare_type=True,
+        # Full-text search and APScheduler's job table live outside the
+        # models (see storage.models): autogenerate must not drop them.
+        include_name=include_name,
+        include_object=include_object,
         # SQLite alters tables by copying them; batch mode does that for us.
         render_as_batch=connection.dialect.name == "sqlite",
     )

@@ -1,0 +1,104 @@
+"""Migration 0003 (search, topic rows, scale indexes) on both databases:
+upgrading a 0002 database that holds clippings fills the full-text index
+and the topic rows; downgrading removes all of it and keeps the clippings;
+upgrading again gives the schema the models describe."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from scraper.items import Clipping
+from storage import Store, open_store
+from storage.clippings import to_row
+from storage.models import clippings, include_name, include_object, metadata
+from storage.store import MIGRATIONS
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def clip(n: int, title: str, text: str, topics: list[str], **changes: object) -> Clipping:
+    return Clipping(
+        url=f"https://herald.example/{n}",
+        source_id="herald",
+        url_hash=f"{n:040x}",
+        entry_key=f"e{n}",
+        title=title,
+        text=text,
+        topics=topics,
+        fetched_at=T0,
+        **changes,  # type: ignore[arg-type]
+    )
+
+
+OLD = [
+    clip(1, "Sea wall vote", "Councillors approve the parapet.", ["sea-wall", "council"]),
+    clip(2, "Night shift", "Cranes load the feeder ship.", ["port"], status="approved"),
+    clip(3, "Bakery prize", "Bread of the year.", []),
+]
+
+
+def downgrade(store: Store, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
+def schema(store: Store) -> tuple[set[str], set[str], set[str]]:
+    """Table names, index names on clippings, column names of clippings."""
+    inspector = inspect(store.engine)
+    return (
+        set(inspector.get_table_names()),
+        {ix["name"] or "" for ix in inspector.get_indexes("clippings")},
+        {c["name"] for c in inspector.get_columns("clippings")},
+    )
+
+
+def test_upgrade_from_0002_fills_search_and_topics_and_downgrade_undoes_it(db_url: str) -> None:
+    with open_store(db_url) as store:
+        store.upgrade("0002")
+        before = schema(store)
+        with store.engine.begin() as conn:
+            conn.execute(clippings.insert(), [to_row(c, T0) for c in OLD])
+
+        store.upgrade()
+        assert [hit.id for hit in store.search("parapet")] == [1]
+        assert [hit.id for hit in store.search("night cranes")] == [2]
+        assert [i for i, _ in store.review_queue_page(topic="sea-wall")] == [1]
+        assert [i for i, _ in store.review_queue_page(topic="council")] == [1]
+        # Approved: on the topic's rows, but not on the page of new ones.
+        assert store.review_queue_page(topic="port") == []
+        store.reject([1], "off topic")
+        assert store.review_queue_page(topic="sea-wall") == []
+
+        downgrade(store, "0002")
+        assert schema(store) == before
+        assert store.count_clippings() == 3
+
+        store.upgrade()
+        assert [hit.id for hit in store.search("councillors")] == [1]
+        assert store.review_queue_page(topic="sea-wall") == []  # still rejected
+        with store.engine.connect() as conn:
+            opts = {"compare_type": True, "include_name": include_name}
+            context = MigrationContext.configure(
+                conn, opts={**opts, "include_object": include_object}
+            )
+            assert compare_metadata(context, metadata) == []
+
+
+def test_downgrade_to_nothing_and_back(db_url: str) -> None:
+    with open_store(db_url) as store:
+        store.upgrade()
+        store.write_batch([OLD[0]], [], [])
+        downgrade(store, "base")
+        assert set(inspect(store.engine).get_table_names()) <= {"alembic_version"}
+        store.upgrade()
+        store.write_batch([OLD[0]], [], [])
+        assert [hit.id for hit in store.search("parapet")] == [1]

@@ -6,11 +6,18 @@ response, and prints, in one run:
 
 1. the limit: extraction alone (``scraper.extract.extract_article``) over the
    same pages already in memory, on every core, no network, no database;
+   measured before the crawls and again after them, as other work on the
+   machine may come and go meanwhile: the ratios are to the mean of both;
 2. presscut end to end (``presscut crawl --all``: fetch, extract, topic,
-   dedupe, store) into SQLite and into PostgreSQL: articles/s, CPU seconds
-   per article (all processes), peak RSS (crawl process plus its workers);
+   dedupe, store) into SQLite and into PostgreSQL: articles/s, CPU time per
+   article (the crawl process and its workers), peak RSS (the same
+   processes, summed), and the CPU the served web spent meanwhile (it runs
+   on the same machine, which the limit's measurement does not share);
 3. the simplest alternative a user might write: feedparser, then each
    article fetched in turn with urllib, trafilatura, exact-URL dedupe, sqlite3.
+
+Each phase prints the load average, as other work on the machine slows the
+limit and presscut alike but not the naive loop, which mostly waits.
 
     python benchmarks/ingest.py                       # 20 sites x 100 articles, 100 ms
     python benchmarks/ingest.py --sites 4 --per-site 20 --db sqlite   # quick look
@@ -41,21 +48,35 @@ POSTGRES = os.environ.get(
 )
 
 
-def _extract(args: tuple[bytes, str]) -> bool:
+def _extract(args: tuple[bytes, str]) -> float:
+    """Extract one page; the worker's CPU seconds it took."""
     from scraper.extract import extract_article
     from scraper.items import Clipping
 
     html, url = args
-    return bool(extract_article(html, url, base=Clipping(url=url)).text)
+    cpu = time.process_time()
+    extract_article(html, url, base=Clipping(url=url))
+    return time.process_time() - cpu
 
 
-def extraction_limit(pages: list[tuple[bytes, str]], workers: int) -> float:
-    """Pages per second extracting every page on ``workers`` processes."""
+def extraction_limit(pages: list[tuple[bytes, str]], workers: int) -> tuple[float, float]:
+    """Pages per second extracting every page on ``workers`` processes, and
+    the CPU seconds per page."""
     with ProcessPoolExecutor(workers) as pool:
         list(pool.map(_extract, pages[: workers * 2]))  # warm the workers
         start = time.perf_counter()
-        list(pool.map(_extract, pages, chunksize=4))
-        return len(pages) / (time.perf_counter() - start)
+        cpu = sum(pool.map(_extract, pages, chunksize=4))
+        return len(pages) / (time.perf_counter() - start), cpu / len(pages)
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 class RssSampler(threading.Thread):
@@ -92,7 +113,9 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def presscut_crawl(workdir: Path, urls: dict[str, str], db_url: str) -> dict[str, float]:
+def presscut_crawl(
+    workdir: Path, urls: dict[str, str], db_url: str, web_pid: int
+) -> dict[str, float]:
     config = workdir / f"config-{uuid.uuid4().hex[:6]}"
     config.mkdir()
     (config / "sources.toml").write_text(sources_toml(urls), encoding="utf-8")
@@ -104,7 +127,7 @@ def presscut_crawl(workdir: Path, urls: dict[str, str], db_url: str) -> dict[str
         [sys.executable, "-m", "cli.main", "db", "upgrade", "--config", str(config)],
         check=True, capture_output=True, env=env,
     )  # fmt: skip
-    cpu0, start = children_cpu(), time.perf_counter()
+    cpu0, web0, start = children_cpu(), process_cpu(web_pid), time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "crawl", "--all", "--config", str(config)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
@@ -113,6 +136,7 @@ def presscut_crawl(workdir: Path, urls: dict[str, str], db_url: str) -> dict[str
     sampler.start()
     out, err = proc.communicate()
     wall = time.perf_counter() - start
+    web_cpu = process_cpu(web_pid) - web0
     sampler.running = False
     if proc.returncode:
         sys.exit(f"crawl failed:\n{out}\n{err}")
@@ -122,7 +146,13 @@ def presscut_crawl(workdir: Path, urls: dict[str, str], db_url: str) -> dict[str
     stored = store.count_clippings()
     store.close()
     cpu = children_cpu() - cpu0
-    return {"stored": stored, "wall": wall, "cpu": cpu, "peak_rss": sampler.peak}
+    return {
+        "stored": stored,
+        "wall": wall,
+        "cpu": cpu,
+        "peak_rss": sampler.peak,
+        "web_cpu": web_cpu,
+    }
 
 
 def naive_ingest(urls: dict[str, str], db_path: Path) -> dict[str, float]:
@@ -200,8 +230,7 @@ def main() -> None:
             for site, paths in built.items()
             for p in paths
         ]
-        limit = extraction_limit(in_memory, cores)
-        print(f"limit: extraction alone, {cores} processes: {limit:.1f} pages/s")
+        limit_before = show_limit("before", in_memory, cores)
         with ServedWeb(root, args.delay) as web:
             results = {}
             targets = []
@@ -213,25 +242,41 @@ def main() -> None:
                     targets.append(("postgres", pg[0], pg[1]))
             for name, url, schema in targets:
                 try:
-                    r = presscut_crawl(Path(tmp), web.urls, url)
+                    r = presscut_crawl(Path(tmp), web.urls, url, web.proc.pid)
                 finally:
                     if schema:
                         drop_schema(schema)
                 rate = r["stored"] / r["wall"]
                 results[name] = rate
+                per = max(r["stored"], 1)
                 print(
                     f"presscut -> {name}: {r['stored']} stored in {r['wall']:.1f} s = "
-                    f"{rate:.1f} articles/s ({rate / limit:.2f} x limit); "
-                    f"{r['cpu'] / max(r['stored'], 1) * 1000:.1f} ms CPU/article; "
-                    f"peak RSS {r['peak_rss'] / 2**20:.0f} MiB"
+                    f"{rate:.1f} articles/s; {r['cpu'] / per * 1000:.1f} ms CPU/article; "
+                    f"peak RSS {r['peak_rss'] / 2**20:.0f} MiB; served web "
+                    f"{r['web_cpu'] / per * 1000:.1f} ms CPU/article; {load()}"
                 )
             naive_urls = dict(list(web.urls.items())[: args.naive_sites])
             n = naive_ingest(naive_urls, Path(tmp) / "naive.db")
             naive_rate = n["stored"] / n["wall"]
             print(f"naive loop ({args.naive_sites} sites): {n['stored']} stored in "
-                  f"{n['wall']:.1f} s = {naive_rate:.1f} articles/s")  # fmt: skip
-            for name, rate in results.items():
-                print(f"speed-up over the naive loop ({name}): {rate / naive_rate:.1f} x")
+                  f"{n['wall']:.1f} s = {naive_rate:.1f} articles/s; {load()}")  # fmt: skip
+        limit = (limit_before + show_limit("after", in_memory, cores)) / 2
+        print(f"limit, mean of both: {limit:.1f} pages/s")
+        for name, rate in results.items():
+            print(
+                f"presscut -> {name}: {rate / limit:.2f} x the limit; "
+                f"{rate / naive_rate:.1f} x the naive loop"
+            )
+
+
+def show_limit(when: str, pages: list[tuple[bytes, str]], cores: int) -> float:
+    """Measure and print the limit; pages per second."""
+    rate, cpu = extraction_limit(pages, cores)
+    print(
+        f"limit ({when}): extraction alone, {cores} processes: {rate:.1f} pages/s; "
+        f"{cpu * 1000:.1f} ms CPU/page; {load()}"
+    )
+    return rate
 
 
 if __name__ == "__main__":

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from cli.options import ConfigDir, console, errors, load
-from scraper.round import OUTCOMES, RoundReport, run_round
+
+if TYPE_CHECKING:
+    from scraper.round import RoundReport
 
 
 def crawl(
@@ -23,7 +25,10 @@ def crawl(
     log_level: Annotated[str, typer.Option(help="Scrapy log level.")] = "WARNING",
     config_dir: ConfigDir = None,
 ) -> None:
-    """Poll due sources, fetch new articles, store matching clippings."""
+    """Poll due sources, fetch new articles, store matching clippings.
+
+    Exit status: 0 the round finished, 1 it failed (see the report), 2 a
+    configuration error, 3 another round holds the database's round lock."""
     config = load(config_dir)
     known = {s.id for s in config.sources if s.enabled}
     unknown = sorted(set(source or []) - known)
@@ -31,32 +36,70 @@ def crawl(
         errors.print(f"unknown or disabled source: {', '.join(unknown)}")
         raise typer.Exit(2)
     extensions = {"cli.progress.CrawlProgress": 500} if sys.stdout.isatty() else None
-    report = run_round(
-        config, source_ids=source, force=all_sources, log_level=log_level, extensions=extensions
-    )
+    # Scrapy and the crawler load only for a command that crawls.
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from scraper.round import run_round
+    from storage import open_store
+
+    store = open_store(config.settings.database.url)
+    try:
+        store.upgrade()
+        # The same lock as scheduled rounds: a crawl by hand never polls a
+        # source at the same time as `presscut run` does.
+        with store.round_lock() as held:
+            if not held:
+                errors.print(
+                    "another crawl round is running on this database "
+                    "(presscut run, or another presscut crawl): try again when it ends"
+                )
+                raise typer.Exit(3)
+            report = run_round(
+                config,
+                source_ids=source,
+                force=all_sources,
+                log_level=log_level,
+                extensions=extensions,
+            )
+    except SQLAlchemyError as exc:
+        errors.print(f"database error: {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
     print_report(report)
     if report.status != "finished":
         raise typer.Exit(1)
 
 
 def print_report(report: RoundReport) -> None:
-    """A table per source: new, duplicate, off-topic, invalid, failed, and why."""
+    """A table per source: new, duplicate, off-topic, invalid, failed, and why.
+
+    Sources with nothing to report (polled, nothing new, no error) are
+    counted in one line instead of a row each: a round over hundreds of
+    unchanged feeds stays readable (and quick to print)."""
+    from scraper.round import OUTCOMES
+
     table = Table(title=f"crawl run {report.run_id}: {report.status}")
     table.add_column("source")
     for outcome in OUTCOMES:
         table.add_column(outcome.replace("_", "-"), justify="right")
     table.add_column("error")
+    quiet = 0
     for source_id in sorted(report.summary):
         counts = report.summary[source_id]
-        table.add_row(
-            source_id,
-            *(str(counts.get(o, 0)) for o in OUTCOMES),
-            report.errors.get(source_id, ""),
-        )
+        error = report.errors.get(source_id, "")
+        if not error and not any(counts.get(o, 0) for o in OUTCOMES):
+            quiet += 1
+            continue
+        table.add_row(source_id, *(str(counts.get(o, 0)) for o in OUTCOMES), error)
     if not report.summary:
         console.print("no source was due")
-    else:
+    elif table.row_count:
         console.print(table)
+    else:
+        console.print(f"crawl run {report.run_id}: {report.status}")
+    if quiet:
+        console.print(f"{quiet} source(s) polled with nothing new")
     console.print(f"{report.new} new clipping(s) stored")
     if report.errors.get("database"):
         errors.print(f"database error: {report.errors['database']}")

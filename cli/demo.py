@@ -18,7 +18,6 @@ from rich.table import Table
 from cli.crawl import print_report
 from cli.options import console, load
 from demo.server import LocalWeb
-from scraper.round import run_round
 from storage import open_store
 
 DEMO_ROOT = Path(__file__).resolve().parent.parent / "demo"
@@ -57,6 +56,8 @@ def demo(
         (config_dir / "sources.toml").write_text(render_sources(template, web), encoding="utf-8")
         config = load(config_dir)
         console.print(f"serving {len(config.sources)} demo feeds on loopback; crawling…")
+        from scraper.round import run_round
+
         report = run_round(config, force=True)
     print_report(report)
     store = open_store(config.settings.database.url)

@@ -13,11 +13,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from scrapy.crawler import CrawlerProcess
 
 from cli.options import ConfigDir, errors, load
-from scraper.discovery import DiscoverySpider, render
-from scraper.round import scrapy_settings
 from scraper.urls import is_http_url
 
 
@@ -30,6 +27,11 @@ def sources_discover(
     if not is_http_url(url):
         errors.print(f"not an absolute http(s) URL: {url!r}")
         raise typer.Exit(2)
+    from scrapy.crawler import CrawlerProcess
+
+    from scraper.discovery import DiscoverySpider, render
+    from scraper.round import scrapy_settings
+
     process = CrawlerProcess(scrapy_settings(config))
     crawler = process.create_crawler(DiscoverySpider)
     process.crawl(crawler, url=url)

@@ -6,11 +6,8 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from scrapy.crawler import CrawlerProcess
 
 from cli.options import ConfigDir, console, load
-from scraper.round import scrapy_settings
-from scraper.spiders.check import CheckSpider
 from storage import open_store
 
 
@@ -52,6 +49,11 @@ def sources_check(
     """Fetch each feed once and report whether it reads; stores nothing."""
     config = load(config_dir)
     chosen = [s for s in config.sources if not source or s.id in source]
+    from scrapy.crawler import CrawlerProcess
+
+    from scraper.round import scrapy_settings
+    from scraper.spiders.check import CheckSpider
+
     process = CrawlerProcess(scrapy_settings(config))
     crawler = process.create_crawler(CheckSpider)
     process.crawl(crawler, sources=chosen)

@@ -191,7 +191,10 @@ class Crawl(_Strict):
         "presscut/0.1 (+https://github.com/presscut/presscut)",
         description="identifying User-Agent with a contact URL",
     )
-    concurrent_requests: int = Field(32, ge=1, le=512)
+    # In all, not per host: requests waiting out a host's delay count too, so
+    # a round over many hosts needs room for a few per host (politeness is
+    # per host: concurrent_requests_per_host and download_delay).
+    concurrent_requests: int = Field(128, ge=1, le=512)
     concurrent_requests_per_host: int = Field(2, ge=1, le=16)
     download_delay: float = Field(0.25, ge=0, description="seconds between requests to a host")
     download_timeout: float = Field(30, gt=0, description="seconds")
@@ -218,6 +221,12 @@ class Crawl(_Strict):
     )
     parse_timeout: float = Field(
         60, gt=0, description="seconds a feed may take to parse before it is given up"
+    )
+    extract_timeout: float = Field(
+        30,
+        gt=0,
+        description="seconds an article page may take to extract before its worker is "
+        "stopped and the page recorded as parse_error",
     )
     allow_loopback: bool = Field(
         False,

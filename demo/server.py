@@ -37,103 +37,58 @@ run.  Nothing under ``root`` is ever written.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gzip
 import hashlib
-import posixpath
 import re
-import socket
 import sys
 import threading
 import time
-import traceback
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from email.message import Message
-from email.utils import formatdate, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.utils import formatdate
 from pathlib import Path
-from socketserver import TCPServer
 from typing import TextIO
-from urllib.parse import unquote, urlsplit
+
+from demo.listener import SiteServer, bind
+from demo.responses import (
+    CONTENT_TYPES,
+    DEFAULT_CONTENT_TYPE,
+    GZIP_MIN_BYTES,
+    NOT_FOUND,
+    REDIRECT_STATUSES,
+    Reply,
+    Request,
+    RequestRecord,
+    Response,
+    Route,
+    accepts_gzip,
+    call,
+    canonical,
+    gzip_etag,
+    is_text,
+    media_type,
+    not_modified,
+    redirect_reply,
+    request_path,
+    site_path,
+)
+
+__all__ = [
+    "CONTENT_TYPES",
+    "DEFAULT_CONTENT_TYPE",
+    "GZIP_MIN_BYTES",
+    "SITES_ROOT",
+    "LocalWeb",
+    "Request",
+    "RequestRecord",
+    "Response",
+    "Route",
+    "main",
+]
 
 #: The bundled demo sites.
 SITES_ROOT = Path(__file__).resolve().parent / "sites"
 
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".htm": "text/html; charset=utf-8",
-    ".rss": "application/rss+xml",
-    ".xml": "application/xml",
-    ".atom": "application/atom+xml",
-    ".rdf": "application/rdf+xml",
-    ".json": "application/json",
-    ".txt": "text/plain; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".ico": "image/x-icon",
-}
-DEFAULT_CONTENT_TYPE = "application/octet-stream"
-
-#: Smaller bodies are sent as they are: gzip would not pay for its header.
-GZIP_MIN_BYTES = 256
-
 _PLACEHOLDER = re.compile(rb"\{\{base:([\w.-]+)\}\}")
-_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-_CHUNK = 64 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class RequestRecord:
-    """One request as a site received and answered it."""
-
-    site: str
-    method: str
-    path: str
-    """The path as requested, percent-encoding kept, without the query."""
-    query: str
-    headers: dict[str, str]
-    """Request headers, names in canonical case (``If-None-Match``)."""
-    status: int
-    bytes_sent: int
-    """Body bytes written, after compression; 0 for HEAD and 304."""
-    time: float
-    """When the request arrived, in seconds since the epoch."""
-    aborted: bool = False
-    """The client went away before the whole response was written."""
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    """What a route handler is given."""
-
-    site: str
-    method: str
-    path: str
-    """Decoded path, without the query."""
-    query: str
-    headers: dict[str, str]
-    body: bytes
-    base_url: str
-
-
-#: A route handler's answer: status, headers, body (``str`` is sent as UTF-8).
-#: ``Content-Type`` defaults by the path's extension; ETag, gzip and
-#: conditional requests work as for files.
-Response = tuple[int, Mapping[str, str], bytes | str]
-Route = Callable[[Request], Response]
-
-
-@dataclass(frozen=True, slots=True)
-class _Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    mtime: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +129,7 @@ class LocalWeb:
         self._records: list[RequestRecord] = []
         self._routes: dict[tuple[str, str], Route] = {}
         self._files: dict[tuple[str, str], _Entry] = {}
-        self._servers: dict[str, tuple[_SiteServer, threading.Thread]] = {}
+        self._servers: dict[str, tuple[SiteServer, threading.Thread]] = {}
 
     def __enter__(self) -> LocalWeb:
         return self.start()
@@ -188,7 +143,7 @@ class LocalWeb:
             return self
         try:
             for index, site in enumerate(self.sites, start=1):
-                server = _bind(self, site, index)
+                server = bind(self, site, index)
                 thread = threading.Thread(
                     target=server.serve_forever,
                     kwargs={"poll_interval": 0.05},
@@ -242,7 +197,7 @@ class LocalWeb:
         is a 500."""
         self._check_site(site)
         with self._lock:
-            self._routes[(site, _site_path(path))] = handler
+            self._routes[(site, site_path(path))] = handler
 
     def set_file(
         self, site: str, path: str, content: bytes | str, *, content_type: str | None = None
@@ -254,7 +209,7 @@ class LocalWeb:
         If-Modified-Since from the old version must not hide the new one.
         """
         self._check_site(site)
-        key = (site, _site_path(path))
+        key = (site, site_path(path))
         body = content.encode("utf-8") if isinstance(content, str) else bytes(content)
         previous = self._open(*key)
         mtime = time.time() if previous is None else max(time.time(), int(previous.mtime) + 1)
@@ -265,7 +220,7 @@ class LocalWeb:
         """Answer 404 at ``path`` on ``site`` from now on, file on disk or not."""
         self._check_site(site)
         with self._lock:
-            self._files[(site, _site_path(path))] = _Entry(None, time.time(), None)
+            self._files[(site, site_path(path))] = _Entry(None, time.time(), None)
 
     def reset(self) -> None:
         """Forget routes, in-memory files and the request log."""
@@ -280,60 +235,60 @@ class LocalWeb:
 
     # Answering requests: called from the servers' handler threads.
 
-    def _respond(self, request: Request) -> _Reply:
-        path = _request_path(request.path)
+    def _respond(self, request: Request) -> Reply:
+        path = request_path(request.path)
         if path is None:
             return self._finish(request, self._not_found(request.site))
         with self._lock:
             route = self._routes.get((request.site, path))
         if route is not None:
-            return self._finish(request, _call(route, replace(request, path=path)))
+            return self._finish(request, call(route, replace(request, path=path)))
         if request.method not in ("GET", "HEAD"):
-            reply = _Reply(405, {"Allow": "GET, HEAD"}, b"method not allowed\n")
+            reply = Reply(405, {"Allow": "GET, HEAD"}, b"method not allowed\n")
             return self._finish(request, reply)
         found = self._redirect(request, path) or self._static(request, path)
         return self._finish(request, found or self._not_found(request.site))
 
-    def _finish(self, request: Request, reply: _Reply) -> _Reply:
-        headers = {_canonical(k): v for k, v in reply.headers.items()}
-        ctype = headers.setdefault("Content-Type", _content_type(request.path))
-        body = self._substitute(reply.body) if _is_text(ctype) else reply.body
+    def _finish(self, request: Request, reply: Reply) -> Reply:
+        headers = {canonical(k): v for k, v in reply.headers.items()}
+        ctype = headers.setdefault("Content-Type", media_type(request.path))
+        body = self._substitute(reply.body) if is_text(ctype) else reply.body
         if reply.status == 200:
             etag = headers.setdefault("ETag", f'"{hashlib.sha1(body).hexdigest()[:20]}"')
             if reply.mtime is not None:
                 headers.setdefault("Last-Modified", formatdate(reply.mtime, usegmt=True))
-            if request.method in ("GET", "HEAD") and _not_modified(request.headers, headers):
+            if request.method in ("GET", "HEAD") and not_modified(request.headers, headers):
                 kept = ("ETag", "Last-Modified", "Cache-Control", "Vary")
-                return _Reply(304, {k: headers[k] for k in kept if k in headers}, b"")
+                return Reply(304, {k: headers[k] for k in kept if k in headers}, b"")
         else:
             etag = None
-        if _is_text(ctype) and len(body) >= GZIP_MIN_BYTES:
+        if is_text(ctype) and len(body) >= GZIP_MIN_BYTES:
             headers["Vary"] = "Accept-Encoding"
-            if _accepts_gzip(request.headers.get("Accept-Encoding", "")):
+            if accepts_gzip(request.headers.get("Accept-Encoding", "")):
                 body = gzip.compress(body, mtime=0)  # mtime=0: the same bytes every time
                 headers["Content-Encoding"] = "gzip"
                 if etag is not None and etag.endswith('"'):
-                    headers["ETag"] = _gzip_etag(etag)
+                    headers["ETag"] = gzip_etag(etag)
         headers["Content-Length"] = str(len(body))
-        return _Reply(reply.status, headers, body)
+        return Reply(reply.status, headers, body)
 
-    def _static(self, request: Request, path: str) -> _Reply | None:
+    def _static(self, request: Request, path: str) -> Reply | None:
         if any(part[:1] in ("_", ".") for part in path.split("/")):
             return None
         entry = self._open(request.site, path + "index.html" if path.endswith("/") else path)
         if entry is None and not path.endswith("/"):
             if self._open(request.site, path + "/index.html") is not None:
                 location = path + "/" + (f"?{request.query}" if request.query else "")
-                return _redirect_reply(301, request.base_url + location)
+                return redirect_reply(301, request.base_url + location)
             return None
         if entry is None or entry.body is None:
             return None
         headers = {"Content-Type": entry.content_type} if entry.content_type else {}
         if path.endswith("/"):
             headers.setdefault("Content-Type", CONTENT_TYPES[".html"])
-        return _Reply(200, headers, entry.body, entry.mtime)
+        return Reply(200, headers, entry.body, entry.mtime)
 
-    def _redirect(self, request: Request, path: str) -> _Reply | None:
+    def _redirect(self, request: Request, path: str) -> Reply | None:
         rules = self._open(request.site, "/_redirects")
         if rules is None or rules.body is None:
             return None
@@ -342,18 +297,18 @@ class LocalWeb:
             if len(fields) not in (2, 3) or fields[0] != path:
                 continue
             status = int(fields[2]) if len(fields) == 3 and fields[2].isdigit() else 301
-            if status not in _REDIRECT_STATUSES:
+            if status not in REDIRECT_STATUSES:
                 continue
             target = self._substitute(fields[1].encode()).decode()
             if target.startswith("/"):
                 target = request.base_url + target
-            return _redirect_reply(status, target)
+            return redirect_reply(status, target)
         return None
 
-    def _not_found(self, site: str) -> _Reply:
+    def _not_found(self, site: str) -> Reply:
         page = self._open(site, "/404.html")
         body = page.body if page is not None and page.body is not None else None
-        return _Reply(404, {"Content-Type": CONTENT_TYPES[".html"]}, body or _NOT_FOUND)
+        return Reply(404, {"Content-Type": CONTENT_TYPES[".html"]}, body or NOT_FOUND)
 
     def _open(self, site: str, path: str) -> _Entry | None:
         """The in-memory entry for ``path``, else the file on disk, else None."""
@@ -391,205 +346,6 @@ class LocalWeb:
         if self._log_to is not None and replaces is None:
             line = f"{record.site} {record.method} {record.path} {record.status}"
             print(line, file=self._log_to, flush=True)
-
-
-_NOT_FOUND = b"<!doctype html><title>404 Not Found</title><h1>Not Found</h1>\n"
-
-
-def _call(route: Route, request: Request) -> _Reply:
-    try:
-        status, headers, body = route(request)
-    except Exception:
-        traceback.print_exc()
-        return _Reply(500, {"Content-Type": CONTENT_TYPES[".txt"]}, b"route failed\n")
-    data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
-    return _Reply(int(status), dict(headers), data)
-
-
-def _redirect_reply(status: int, location: str) -> _Reply:
-    body = f'<!doctype html><title>Moved</title><a href="{location}">{location}</a>\n'
-    return _Reply(
-        status, {"Location": location, "Content-Type": CONTENT_TYPES[".html"]}, body.encode()
-    )
-
-
-def _request_path(raw: str) -> str | None:
-    """The decoded, normalised path of a request (trailing slash kept), or
-    None for one that is malformed or climbs out of the site."""
-    path = unquote(raw)
-    bad = not path.startswith("/") or "\x00" in path or "\\" in path
-    if bad or ".." in path.split("/"):
-        return None
-    clean = posixpath.normpath(path).replace("//", "/")
-    return clean + "/" if path.endswith("/") and clean != "/" else clean
-
-
-def _site_path(path: str) -> str:
-    """A path given in code (leading slash optional), normalised like a
-    request's; ValueError when it climbs out of the site."""
-    clean = _request_path(path if path.startswith("/") else "/" + path)
-    if clean is None:
-        raise ValueError(f"not a path on a site: {path!r}")
-    return clean
-
-
-def _content_type(path: str) -> str:
-    return CONTENT_TYPES.get(posixpath.splitext(path)[1].lower(), DEFAULT_CONTENT_TYPE)
-
-
-def _is_text(content_type: str) -> bool:
-    kind = content_type.split(";")[0].strip().lower()
-    return kind.startswith("text/") or kind.endswith(("xml", "json", "javascript"))
-
-
-def _canonical(name: str) -> str:
-    return "ETag" if name.lower() == "etag" else "-".join(p.capitalize() for p in name.split("-"))
-
-
-def _gzip_etag(etag: str) -> str:
-    return etag[:-1] + '-gzip"'
-
-
-def _accepts_gzip(accept_encoding: str) -> bool:
-    for item in accept_encoding.lower().split(","):
-        coding, _, params = item.partition(";")
-        if coding.strip() in ("gzip", "x-gzip", "*"):
-            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
-    return False
-
-
-def _not_modified(request: Mapping[str, str], response: Mapping[str, str]) -> bool:
-    """RFC 9110 section 13.2.2: If-None-Match, when sent, decides alone
-    (weak comparison); otherwise If-Modified-Since against Last-Modified."""
-    if "If-None-Match" in request:
-        tags = {t.strip().removeprefix("W/") for t in request["If-None-Match"].split(",")}
-        etag = response["ETag"]
-        return "*" in tags or etag in tags or _gzip_etag(etag) in tags
-    since, modified = request.get("If-Modified-Since"), response.get("Last-Modified")
-    if not since or not modified:
-        return False
-    try:
-        return parsedate_to_datetime(modified) <= parsedate_to_datetime(since)
-    except (TypeError, ValueError):  # unparseable or naive dates: send the body
-        return False
-
-
-class _SiteServer(ThreadingHTTPServer):
-    """One site's listening socket; remembers its open connections so that
-    `LocalWeb.stop` can end idle keep-alive ones."""
-
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], web: LocalWeb, site: str) -> None:
-        self.web, self.site = web, site
-        self._open_lock = threading.Lock()
-        self._connections: set[socket.socket] = set()
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind looks the host's name up, which can wait on
-        # DNS for seconds; the address is name enough.
-        TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.socket.getsockname()[:2]
-        self.base_url = f"http://{self.server_name}:{self.server_port}"
-
-    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
-        with self._open_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
-        with self._open_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        with self._open_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):  # already gone
-                connection.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        # A client that hangs up is ordinary life for a web server.
-        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
-            super().handle_error(request, client_address)  # type: ignore[arg-type]
-
-
-def _bind(web: LocalWeb, site: str, index: int) -> _SiteServer:
-    hosts = [f"127.0.0.{index}", "127.0.0.1"] if 1 < index < 255 else ["127.0.0.1"]
-    for host in hosts:
-        try:
-            return _SiteServer((host, 0), web, site)
-        except OSError:
-            if host == hosts[-1]:
-                raise
-    raise AssertionError("unreachable")
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as crawlers expect
-    server_version = "presscut-demo/1"
-    timeout = 60  # an idle keep-alive connection ends, and its thread with it
-    server: _SiteServer
-
-    def do_GET(self) -> None:
-        arrived = time.time()
-        split = urlsplit(self.path)
-        headers = _headers(self.headers)
-        web, site = self.server.web, self.server.site
-        length = int(headers.get("Content-Length", "0") or 0)
-        request = Request(
-            site=site,
-            method=self.command,
-            path=split.path,
-            query=split.query,
-            headers=headers,
-            body=self.rfile.read(length) if length > 0 else b"",
-            base_url=self.server.base_url,
-        )
-        reply = web._respond(request)
-        if web.delay:
-            time.sleep(web.delay)
-        send_body = self.command != "HEAD" and reply.status != 304
-        record = RequestRecord(
-            site=site,
-            method=self.command,
-            path=split.path,
-            query=split.query,
-            headers=headers,
-            status=reply.status,
-            bytes_sent=len(reply.body) if send_body else 0,
-            time=arrived,
-        )
-        web._log(record)
-        sent = 0
-        try:
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            if send_body:
-                view = memoryview(reply.body)
-                while sent < len(view):
-                    self.wfile.write(view[sent : sent + _CHUNK])
-                    sent += min(_CHUNK, len(view) - sent)
-        except (ConnectionError, TimeoutError):
-            self.close_connection = True
-            web._log(replace(record, bytes_sent=sent, aborted=True), replaces=record)
-
-    do_HEAD = do_POST = do_PUT = do_DELETE = do_GET
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass  # LocalWeb.requests is the log
-
-
-def _headers(message: Message) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name, value in message.items():
-        key = _canonical(name)
-        out[key] = f"{out[key]}, {value}" if key in out else value
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,12 +15,16 @@ own ``url_hash`` when it is the first.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines.stage import Stage
+from pipelines.stage import Deferred, Stage
 from scraper.fingerprints import NEAR_DUPLICATE_BITS, SAME_SOURCE_BITS, near_duplicate
 from scraper.items import Clipping
+from storage import DatabaseUnavailable
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,22 @@ class DedupeStage(Stage):
 
     def process_item(self, item: Clipping) -> Clipping:
         assert item.url_hash, "normalize runs before dedupe"
+        try:
+            return self._dedupe(item)
+        except DatabaseUnavailable as exc:
+            # Without the stored clippings there is no telling a duplicate
+            # from a new article: leave it for a round with a database.
+            self.count("deferred")
+            cause = str(exc.orig or exc).splitlines()[0]
+            logger.warning(
+                "database unavailable, article left for the next round: %s",
+                cause,
+                extra={"source": item.source_id, "url": item.url},
+            )
+            raise Deferred(cause) from None
+
+    def _dedupe(self, item: Clipping) -> Clipping:
+        assert item.url_hash
         if item.url_hash in self._urls or self.store.existing_url_hashes([item.url_hash]):
             raise self.drop("duplicate", f"URL already stored: {item.canonical_url}")
         first = self._same_body(item) or self._similar_body(item)

@@ -3,6 +3,10 @@
 Around the strongest match of the clipping's topics when it has any, else
 the lead; lengths from ``[excerpt]`` in settings.  An excerpt already set (an
 import, a curator's edit) is kept.
+
+The extraction workers have picked a crawled article's excerpt already, for
+the topics it matched (`scraper.analysis`); it is taken when those are the
+clipping's topics, and picked here otherwise.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.stage import Stage
+from scraper.analysis import analysis_of
 from scraper.excerpt import pick_excerpt
 from scraper.items import Clipping
 from scraper.topics import Span, TopicMatcher
@@ -23,8 +28,12 @@ class ExcerptStage(Stage):
         self._matchers: dict[str, TopicMatcher] = {}
 
     def spans(self, item: Clipping) -> list[Span]:
+        analysis = analysis_of(item)
         found: list[Span] = []
         for name in item.topics:
+            if analysis is not None and name in analysis.matches:
+                found += analysis.matches[name].spans
+                continue
             topic = self.config.topics.get(name)
             if topic is None:
                 continue
@@ -36,9 +45,13 @@ class ExcerptStage(Stage):
         if item.excerpt:
             self.count("kept")
             return item
-        limits = self.config.settings.excerpt
-        item.excerpt, item.excerpt_from = pick_excerpt(
-            item.text, self.spans(item), min_words=limits.min_words, max_words=limits.max_words
-        )
+        analysis = analysis_of(item)
+        if analysis is not None and analysis.excerpt and analysis.topics == item.topics:
+            item.excerpt, item.excerpt_from = analysis.excerpt
+        else:
+            limits = self.config.settings.excerpt
+            item.excerpt, item.excerpt_from = pick_excerpt(
+                item.text, self.spans(item), min_words=limits.min_words, max_words=limits.max_words
+            )
         self.count(item.excerpt_from)
         return item

@@ -5,7 +5,9 @@ A stage returns the `Clipping` it was given (possibly amended) or raises
 can record why an entry was not stored (and never fetch it again).
 
 Outcome codes: ``invalid`` (fails validation), ``off_topic`` (matches no
-topic), ``duplicate`` (already stored under another URL or GUID).
+topic), ``duplicate`` (already stored under another URL or GUID).  A stage
+that cannot decide because the database is unavailable raises `Deferred`
+instead: no outcome, the article is fetched again next round.
 """
 
 from __future__ import annotations
@@ -21,6 +23,15 @@ class Drop(DropItem):
     def __init__(self, message: str, outcome: str) -> None:
         super().__init__(message, log_level="INFO")
         self.outcome = outcome
+
+
+class Deferred(DropItem):
+    """Not a verdict on the article: it could not be judged now (the
+    database is unavailable).  Nothing is recorded for its entry, and its
+    source keeps its feed validators, so the next round fetches it again."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, log_level="DEBUG")
 
 
 class Stage:

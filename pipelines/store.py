@@ -14,15 +14,18 @@ the next round re-reads the feed and fetches exactly what is missing.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import signals
 
-from pipelines.stage import Stage
+from pipelines.stage import Deferred, Stage
 from scraper.items import Clipping
-from storage import EntryOutcome
+from storage import DatabaseUnavailable, EntryOutcome
+
+logger = logging.getLogger(__name__)
 
 #: Clippings per transaction.
 BATCH_SIZE = 100
@@ -50,10 +53,23 @@ class StoreStage(Stage):
         self._clippings.append(item)
         self._entries.append(_entry(item, "stored", ""))
         if len(self._clippings) >= BATCH_SIZE or time.monotonic() - self._oldest > BATCH_SECONDS:
-            self.flush()
+            try:
+                self.flush()
+            except DatabaseUnavailable as exc:
+                # The batch stays buffered and is tried again with the next
+                # one, or at the end of the round.
+                logger.warning(
+                    "database unavailable, batch of %d clippings kept for a later try: %s",
+                    len(self._clippings),
+                    str(exc.orig or exc).splitlines()[0],
+                )
         return item
 
     def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Any) -> None:
+        if isinstance(exception, Deferred):
+            if isinstance(item, Clipping) and hasattr(self.spider, "article_deferred"):
+                self.spider.article_deferred(item, str(exception))
+            return
         outcome = getattr(exception, "outcome", "invalid")
         if isinstance(item, Clipping):
             self._entries.append(_entry(item, outcome, str(exception)))
@@ -83,9 +99,19 @@ class StoreStage(Stage):
 
     def close_spider(self) -> None:
         # Spiders that store nothing (``sources check``) carry no fetch state.
-        if hasattr(self.spider, "store"):
-            final_states = getattr(self.spider, "final_states", None)
+        if not hasattr(self.spider, "store"):
+            return
+        final_states = getattr(self.spider, "final_states", None)
+        try:
             self.flush(states=final_states() if final_states else [])
+        except DatabaseUnavailable as exc:
+            # Counted in flush: the round ends failed.  Nothing of the batch
+            # was written, so the next round fetches its articles again.
+            logger.error(
+                "database unavailable, last batch not written (%d clippings): %s",
+                len(self._clippings),
+                str(exc.orig or exc).splitlines()[0],
+            )
 
 
 def _entry(item: Clipping, outcome: str, reason: str) -> EntryOutcome:

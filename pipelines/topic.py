@@ -4,6 +4,10 @@ Matched topics and terms are recorded on the clipping; an article matching
 none is dropped as ``off_topic`` (the store stage records the entry so it is
 not fetched again, but it never enters the review queue).  A source with no
 topics keeps everything.
+
+The extraction workers have matched a crawled article already
+(`scraper.analysis`); their matches are used as they are, and an article
+that comes without them is matched here.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.stage import Stage
+from scraper.analysis import analysis_of
 from scraper.items import Clipping
-from scraper.topics import TopicMatcher, match_topics
+from scraper.topics import TopicMatch, TopicMatcher, match_topics
 
 
 class TopicStage(Stage):
@@ -31,12 +36,20 @@ class TopicStage(Stage):
             return []
         return [self._matchers[n] for n in names]
 
+    def matches(self, item: Clipping, matchers: list[TopicMatcher]) -> list[TopicMatch]:
+        """The matches that hold, in ``matchers`` order."""
+        analysis = analysis_of(item)
+        names = [m.topic.name for m in matchers]
+        if analysis is not None and all(n in analysis.matches for n in names):
+            return [analysis.matches[n] for n in names if analysis.matches[n].matched]
+        return match_topics(matchers, item.title, item.text)
+
     def process_item(self, item: Clipping) -> Clipping:
         matchers = self.matchers_for(item.source_id)
         if not matchers:
             self.count("no_topic")
             return item
-        matches = match_topics(matchers, item.title, item.text)
+        matches = self.matches(item, matchers)
         if not matches:
             raise self.drop(
                 "off_topic", f"matches none of: {', '.join(m.topic.name for m in matchers)}"

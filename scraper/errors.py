@@ -51,6 +51,7 @@ ERROR_KINDS = (
     "blocked_page",
     "robots",
     "invalid_url",
+    "database",
     "other",
 )
 

@@ -1,10 +1,12 @@
 """Article extraction: page bytes to the extracted fields of a `Clipping`.
 
-`extract_article` parses the page once (trafilatura's ``load_html``: charset
-detection, repair of broken markup), reads the page's own metadata from the
-tree (`scraper.metadata`), then runs ``trafilatura.bare_extraction`` on the
-same tree for the main text and trafilatura's own metadata reading.  It is a
-pure, top-level function, so a ``ProcessPoolExecutor`` can run it.
+`extract_article` parses the page once (`parse_page`: trafilatura's
+``load_html``, charset detection, repair of broken markup), reads the page's
+own metadata from the tree (`scraper.metadata`), then runs
+``trafilatura.bare_extraction`` on a copy of the same tree for the main text
+and trafilatura's own metadata reading (`extract_tree`, for a caller that
+reads the tree further).  It is a pure, top-level function, so a
+``ProcessPoolExecutor`` can run it.
 
 How each field is chosen (orders measured on the article corpus, see
 ``docs/benchmarks.md``; ``*_from`` names the source of the value kept):
@@ -54,8 +56,9 @@ from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from scraper.authors import fold, host_label, merge_names, parse_byline
+from scraper.dates import parse_date
 from scraper.items import Clipping
-from scraper.metadata import PageMetadata, language_code, parse_date, read_metadata
+from scraper.metadata import PageMetadata, language_code, read_metadata
 
 #: Larger pages are refused (trafilatura's own default cap).
 MAX_PAGE_BYTES = 20_000_000
@@ -83,6 +86,13 @@ def extract_article(html: bytes | str, url: str, *, base: Clipping | None = None
     ``title``/``authors``/``published_*``/``language`` fill gaps (see the
     module docstring).  Raises `ExtractionError` only for non-HTML input.
     """
+    return extract_tree(parse_page(html), url, base=base)
+
+
+def parse_page(html: bytes | str) -> HtmlElement:
+    """The page's tree (trafilatura's ``load_html``: charset detection,
+    repair of broken markup); `ExtractionError` when ``html`` is no HTML
+    document."""
     if not isinstance(html, bytes | str):
         raise ExtractionError(f"page is {type(html).__name__}, not bytes or str")
     if len(html) > MAX_PAGE_BYTES:
@@ -95,7 +105,12 @@ def extract_article(html: bytes | str, url: str, *, base: Clipping | None = None
         raise ExtractionError(f"unparseable page: {exc.__class__.__name__}: {exc}") from None
     if tree is None:
         raise ExtractionError("not an HTML document")
+    return tree
 
+
+def extract_tree(tree: HtmlElement, url: str, *, base: Clipping | None = None) -> Clipping:
+    """`extract_article` of a page already parsed by `parse_page`; the tree
+    is left as it was, for other readers of the same page."""
     # Read-only, and before trafilatura sees the tree.
     meta = read_metadata(tree)
     document = _trafilatura(tree, url)

@@ -11,8 +11,10 @@ between two samples cannot be missed.
 side; `crawl_round` the parent's.  Two environment variables let a test
 adjust the child for a case: ``PRESSCUT_TEST_REFUSED_NETWORKS`` (CIDRs added
 to `scraper.addresses.ALWAYS_REFUSED`, so a loopback address can stand in
-for a private one) and ``PRESSCUT_TEST_SQLITE_BUSY_MS`` (a shorter SQLite
-lock wait).
+for a private one), ``PRESSCUT_TEST_SQLITE_BUSY_MS`` (a shorter SQLite
+lock wait) and ``PRESSCUT_TEST_STALL_EXTRACTION`` (the extraction workers
+run `tests.slow_extraction.stalling_reader`: a page whose URL asks for it
+never finishes extracting).
 """
 
 from __future__ import annotations
@@ -245,6 +247,11 @@ def _child(argv: list[str]) -> int:
         import storage.engine
 
         storage.engine.SQLITE_BUSY_TIMEOUT_MS = int(busy)
+    if os.environ.get("PRESSCUT_TEST_STALL_EXTRACTION"):
+        from scraper import extraction_pool
+        from tests.slow_extraction import stalling_reader
+
+        extraction_pool.read_page = stalling_reader
     config = load_config(argv[0])
     source_ids = argv[1:] or None
     report = run_round(config, source_ids=source_ids, force=True, log_level="WARNING")

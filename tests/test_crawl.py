@@ -139,3 +139,28 @@ def test_crawl_demo_sites_into_sqlite(tmp_path: Path, web: LocalWeb) -> None:
 @pytest.mark.postgres
 def test_crawl_demo_sites_into_postgres(tmp_path: Path, web: LocalWeb, postgres_url: str) -> None:
     run_three_rounds(tmp_path, web, postgres_url)
+
+
+def test_a_crawl_by_hand_waits_for_no_round_but_never_overlaps_one(
+    tmp_path: Path, web: LocalWeb
+) -> None:
+    """``presscut crawl`` takes the round lock that scheduled rounds take:
+    while another round holds it, the command fetches nothing and says why
+    (exit status 3); once it is free, the crawl runs."""
+    db = f"sqlite:///{tmp_path / 'presscut.db'}"
+    config = write_config(tmp_path / "config", web, db)
+    store = open_store(db)
+    store.upgrade()
+    web.clear_requests()
+    try:
+        with store.round_lock() as held:
+            assert held
+            busy = presscut("crawl", "--all", "--config", str(config))
+    finally:
+        store.close()
+    assert busy.returncode == 3, busy.stdout + busy.stderr
+    assert "another crawl round is running" in busy.stderr
+    assert web.requests == []
+    free = presscut("crawl", "--all", "--config", str(config))
+    assert free.returncode == 0, free.stdout + free.stderr
+    assert web.requests

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import re
+import subprocess
+import sys
 import time
 import unicodedata
 from collections import defaultdict
@@ -36,7 +39,7 @@ from scraper.feeds import parse_feed
 from scraper.items import Clipping
 from scraper.urls import is_http_url
 from storage import EntryOutcome, open_store
-from tests.faultcrawl import article, crawl_round, sources, stored, write_config
+from tests.faultcrawl import REPO, article, crawl_round, sources, stored, write_config
 from tests.faultserver import FaultServer
 from tests.test_feeds import (
     CORPUS_BASE,
@@ -391,3 +394,41 @@ def test_hostile_feeds_through_the_crawl(tmp_path: Path, faults: FaultServer) ->
     assert rows["redos"].last_error_kind == "parse_error"
     assert "stopped after 3 s" in (rows["redos"].last_error or "")
     assert "Story later" in {c.title for c in stored(db)}
+
+
+def test_sources_check_bounds_a_hostile_feed(tmp_path: Path, faults: FaultServer) -> None:
+    """``presscut sources check`` parses feeds in the same killable worker
+    as a crawl: a ReDoS-sized feed is stopped at ``crawl.parse_timeout``
+    and reported, beside a good feed, an HTML page and a dead server."""
+    faults.put("/feeds/good.xml", channel(item("Good", story_url(faults, "good"))))
+    redos = channel(item("x", story_url(faults, "r"), extra=f"<author>{'a.' * 200_000}!</author>"))
+    faults.put("/feeds/redos.xml", redos)
+    faults.put("/feeds/page.html", article("Not a feed"), content_type="text/html")
+    urls = {
+        "good": faults.url("/feeds/good.xml"),
+        "redos": faults.url("/feeds/redos.xml"),
+        "page": faults.url("/feeds/page.html"),
+        "dead": "http://127.0.0.1:9/feed.xml",
+    }
+    config = write_config(
+        tmp_path / "config", f"sqlite:///{tmp_path / 'p.db'}", urls, crawl={"parse_timeout": 3}
+    )
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", "sources", "check", "--config", str(config)],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "COLUMNS": "300"},
+    )  # fmt: skip
+    assert time.monotonic() - started < 60
+    assert result.returncode == 1, result.stdout + result.stderr
+    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines()
+            if line.count("│") > 3}  # fmt: skip
+    assert " ok " in rows["good"], result.stdout
+    assert "FAILED" in rows["redos"] and "stopped after 3 s" in rows["redos"], result.stdout
+    assert "FAILED" in rows["page"] and "parse_error" in rows["page"], result.stdout
+    assert "FAILED" in rows["dead"] and "connection" in rows["dead"], result.stdout
+
+
+def story_url(faults: FaultServer, name: str) -> str:
+    faults.put(f"/s/{name}.html", article(f"Story {name}"), content_type="text/html")
+    return f"{faults.base_url(0)}/s/{name}.html"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from scraper.errors import ERROR_KINDS
 from tests.faultcrawl import article, crawl_round, rss, sources, stored, write_config
 from tests.faultserver import BOMB_BYTES, FaultServer
 
@@ -111,9 +112,15 @@ def test_http_faults_fail_their_source_only(tmp_path: Path, faults: FaultServer)
         row = rows[source_id]
         assert row.last_error_kind == kind, (source_id, row.last_error)
         assert words in (row.last_error or ""), (source_id, row.last_error)
-    for source_id in ("mixed", "moved", "odd"):
+    for source_id in ("moved", "odd"):
         assert rows[source_id].last_error_kind is None, rows[source_id].last_error
         assert rows[source_id].last_success_at is not None
+    # The feed itself read: no failure score; its articles' failures still
+    # show on the source row, naming the article.
+    mixed = rows["mixed"]
+    assert mixed.last_success_at is not None and mixed.failure_score == 0.0
+    assert mixed.last_error_kind in ERROR_KINDS, mixed.last_error
+    assert (mixed.last_error or "").startswith(f"article {faults.base_url(0)}/fault/"), mixed
     titles = sorted(c.title or "" for c in stored(db))
     assert titles == sorted(["Tide tables printed again", "Lifeboat crew honoured",
                              "Ferry timetable changes", "Museum reopens"])  # fmt: skip

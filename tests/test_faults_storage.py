@@ -1,4 +1,5 @@
-"""Storage faults: the database locked or gone mid-round, and crawls killed
+"""Storage faults: the database locked or gone mid-round (SQLite locked,
+PostgreSQL's connections cut), and crawls killed
 with SIGKILL at random points.  The round that meets the fault fails
 without writing half a batch; the next round completes; in the end every
 article is stored exactly once, and every stored clipping has its
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 
 from demo.server import LocalWeb
 from storage import open_store
@@ -26,6 +27,7 @@ from tests.crawling import DEMO_SITES
 from tests.crawling import write_config as write_demo_config
 from tests.faultcrawl import REPO, article, child_command, crawl_round, rss, stored, write_config
 from tests.faultserver import FaultServer
+from tests.tcpproxy import TcpProxy
 from tests.test_crawl import check_first_crawl
 
 ARTICLES = 12
@@ -156,3 +158,29 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
         assert final.status == "finished", (kills, final.output)
         check_first_crawl(web, db)
     consistency(db)
+
+
+def test_postgresql_gone_mid_round(tmp_path: Path, faults: FaultServer, postgres_url: str) -> None:
+    """PostgreSQL vanishes (every connection dropped, new ones refused) as
+    the round starts fetching articles: the round fails with a database
+    error instead of a traceback, nothing half-written remains, and once
+    the server is back the next round stores every article exactly once."""
+    direct = make_url(postgres_url)
+    titles = site(faults)
+    with TcpProxy((direct.host or "127.0.0.1", direct.port or 5432)) as proxy:
+        relayed = direct.set(port=proxy.port).render_as_string(hide_password=False)
+        config = write_config(tmp_path / "config", relayed, {"quay": faults.url("/feed.xml")})
+        watcher = when_requested(faults, "/articles/", proxy.cut)
+        failed = crawl_round(config)
+        watcher.join(5)
+        assert proxy.relayed > 0 and not watcher.is_alive(), "the database never went away"
+        assert failed.returncode != 0 or failed.status != "finished", failed.output
+        assert "Traceback" not in failed.output, failed.output
+        assert "database" in failed.output.lower(), failed.output
+        consistency(postgres_url)
+
+        proxy.restore()
+        again = crawl_round(config)
+    assert again.status == "finished", again.output
+    assert sorted(c.title for c in stored(postgres_url)) == sorted(titles)
+    consistency(postgres_url)

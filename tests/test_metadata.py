@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from lxml import html as lxml_html
 
-from scraper.metadata import language_code, parse_date, parse_json, read_metadata
+from scraper.dates import parse_date
+from scraper.metadata import language_code, parse_json, read_metadata
 
 
 def tree(head: str, body: str = "<p>text</p>", lang: str = "") -> lxml_html.HtmlElement:

@@ -14,13 +14,13 @@ from config import load_config
 from pipelines.dedupe import DedupeStage
 from pipelines.excerpt import ExcerptStage
 from pipelines.normalize import NormalizeStage
-from pipelines.stage import Drop
+from pipelines.stage import Deferred, Drop
 from pipelines.store import StoreStage
 from pipelines.topic import TopicStage
 from pipelines.validate import ValidateStage
 from scraper.excerpt import is_verbatim
 from scraper.items import Clipping
-from storage import open_store
+from storage import DatabaseUnavailable, open_store
 
 SOURCES = """
 [[topics]]
@@ -243,3 +243,83 @@ def test_store_writes_batches_and_records_drops(crawler: Any) -> None:
     assert keys == {"guid-1", "g9"}
     assert stats(crawler)["store/inserted"] == 1
     assert crawler.spider.summary["herald"] == {"new": 1, "off_topic": 1}
+
+
+def test_a_clipping_read_in_a_worker_passes_the_stages_unchanged_and_unredone(
+    crawler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The extraction worker's normalization, topic matches and excerpt are
+    what the stages would compute; the stages take them over as they are."""
+    import pipelines.excerpt
+    import pipelines.normalize
+    from scraper import extraction_pool
+    from scraper.extract import extract_article
+    from scraper.topics import TopicMatcher
+
+    config = crawler.spider.config
+    limits = config.settings.excerpt
+    monkeypatch.setattr(extraction_pool, "_worker", extraction_pool._Worker())
+    extraction_pool._start_worker(config.topics, limits.min_words, limits.max_words)
+    url = "https://herald.example/2026/10/flood.html?utm_source=rss"
+    paragraphs = "".join(f"<p>{p}</p>" for p in BODY.split("\n"))
+    html = (
+        "<html><head><title>Storm surge floods the harbour</title></head><body><article>"
+        f"<h1>Storm surge floods the harbour</h1>{paragraphs}</article></body></html>"
+    ).encode()
+    base = Clipping(url=url, source_id="herald", outlet="The Harbour Herald", entry_key="g1")
+    page = extraction_pool.Page(
+        url=url, body=html, status=200, headers={}, base=base, topics=("floods",)
+    )
+    analysed = extraction_pool.read_page(page).clipping
+    plain = extract_article(html, url, base=base)
+    stages = [NormalizeStage, ValidateStage, TopicStage, ExcerptStage]
+
+    def through(item: Clipping | None) -> Clipping:
+        assert item is not None
+        for stage in stages:
+            item = stage.from_crawler(crawler).process_item(item)
+        return item
+
+    expected = through(plain)
+
+    def redone(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("work the extraction worker did is done again")
+
+    monkeypatch.setattr(pipelines.normalize, "normalize_clipping", redone)
+    monkeypatch.setattr(pipelines.excerpt, "pick_excerpt", redone)
+    monkeypatch.setattr(TopicMatcher, "match", redone)
+    assert through(analysed).to_dict() == expected.to_dict()
+    assert expected.topics == ["floods"] and expected.excerpt_from == "topic"
+    counted = stats(crawler)
+    assert counted["normalize/items"] == counted["topic/matched"] == counted["excerpt/topic"] == 2
+
+
+def test_an_article_met_by_a_database_outage_is_deferred_not_judged(crawler: Any) -> None:
+    """Dedupe cannot tell a duplicate from a new article without the
+    database: the article is dropped as `Deferred`, no outcome is recorded
+    for its entry (once the database is back, it is not "known"), and the
+    spider is told, so its source re-reads the feed next round."""
+    store = crawler.spider.store
+    deferred: list[tuple[str, str]] = []
+    crawler.spider.article_deferred = lambda item, reason: deferred.append((item.url, reason))
+    dedupe, keep = DedupeStage.from_crawler(crawler), StoreStage.from_crawler(crawler)
+    item = prepared(crawler)
+    real = store.existing_url_hashes
+
+    def unavailable(hashes: Any) -> set[str]:
+        raise DatabaseUnavailable("SELECT", {}, Exception("server closed the connection"))
+
+    store.existing_url_hashes = unavailable
+    try:
+        with pytest.raises(Deferred) as caught:
+            dedupe.process_item(item)
+        keep.item_dropped(item, None, caught.value, None)
+    finally:
+        store.existing_url_hashes = real
+    assert deferred == [(item.url, "server closed the connection")]
+    assert stats(crawler)["dedupe/deferred"] == 1
+    keep.close_spider()
+    keys, _ = store.known_entries("herald", [item.entry_key or ""], [])
+    assert keys == set()
+    # The next round judges it as usual.
+    assert dedupe.process_item(prepared(crawler)).cluster

@@ -1,7 +1,9 @@
 """The check spider: fetch each configured source once and report whether it
 reads, without storing anything.  Backs ``presscut sources check``.  A
 sitemap or section source is checked as `scraper.discovery` checks a
-candidate (it parses, lists items, and the newest is recent)."""
+candidate (it parses, lists items, and the newest is recent).  Feeds are
+parsed in `scraper.feed_pool` worker processes under ``crawl.parse_timeout``,
+as in a crawl round: a hostile feed cannot hang the check either."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from scrapy.http import Response
 from config import Config, Source
 from scraper.discovery import Candidate, check_section, check_sitemap
 from scraper.errors import classify_failure
-from scraper.feeds import parse_feed
+from scraper.feed_pool import DEFAULT_TIMEOUT, FeedParsePool
 
 
 @dataclass
@@ -46,10 +48,15 @@ class CheckSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> CheckSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        config: Config | None = crawler.settings.get("PRESSCUT_CONFIG")
         if not spider.sources:
-            config: Config | None = crawler.settings.get("PRESSCUT_CONFIG")
             spider.sources = list(config.sources) if config else []
+        timeout = config.settings.crawl.parse_timeout if config else DEFAULT_TIMEOUT
+        spider.feed_pool = FeedParsePool(timeout=timeout)
         return spider
+
+    def closed(self, reason: str) -> None:
+        self.feed_pool.close()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.sources:
@@ -61,13 +68,15 @@ class CheckSpider(scrapy.Spider):
                 meta={"source": source},
             )
 
-    def parse(self, response: Response, **kwargs: Any) -> None:
+    async def parse(self, response: Response, **kwargs: Any) -> None:
         source: Source = response.meta["source"]
         if source.kind != "feed":
             self.results[source.id] = _check_listing(source, response)
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-        feed = parse_feed(response.body, url=response.url, headers={"content-type": content_type})
+        feed = await self.feed_pool.parse(
+            response.body, url=response.url, headers={"content-type": content_type}
+        )
         dates = [e.published_at for e in feed.entries if e.published_at]
         ok = bool(feed.entries)
         self.results[source.id] = CheckResult(

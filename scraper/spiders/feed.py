@@ -14,8 +14,10 @@ For each due source (or each source named in ``source_ids``) it:
    which skips those dated before the source's ``since`` window, asks
    storage which are already known (one query per listing) and requests
    only the articles of new entries;
-4. extracts each article in the extraction process pool (the reactor thread
-   only waits) and yields one `Clipping` per article.
+4. reads each article in the extraction process pool (`ExtractionPool`:
+   block checks, extraction, normalization, topic matches and excerpt, each
+   page within ``crawl.extract_timeout``; the reactor thread only waits) and
+   yields one `Clipping` per article.
 
 Fetch state (validators, body hash, errors, next due time) is collected here
 and written by the store stage *after* the round's clippings, so a round cut
@@ -26,6 +28,7 @@ retries the failed entries.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
@@ -35,14 +38,13 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from w3lib.encoding import html_to_unicode
 
 from config import Config, Source
 from pipelines.stage import Drop
 from scraper import polling
-from scraper.blocks import Block, detect_block, vendor_block
+from scraper.blocks import Block, detect_block
 from scraper.errors import classify_failure
-from scraper.extraction_pool import ExtractionPool
+from scraper.extraction_pool import ExtractionPool, Page, Reading
 from scraper.feed_pool import FeedParsePool
 from scraper.feeds import body_hash
 from scraper.items import Clipping
@@ -79,6 +81,11 @@ class FeedSpider(SitemapMixin, SectionMixin, scrapy.Spider):
         # Article requests not yet answered, per source: a round stopped
         # early drops them, and their feed must then be read again.
         self._unsettled: Counter[str] = Counter()
+        # Publishing activity of the round's sources, read in one go at the
+        # start: one query per feed response would dominate a round in which
+        # nothing changed.  This round's entries are not stored yet when a
+        # feed's success is recorded, so reading it later would not differ.
+        self._activity: dict[str, polling.Activity | None] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FeedSpider:
@@ -86,7 +93,13 @@ class FeedSpider(SitemapMixin, SectionMixin, scrapy.Spider):
         config: Config = crawler.settings.get("PRESSCUT_CONFIG") or _load_default_config()
         spider.config = config
         spider.store = open_store(config.settings.database.url)
-        spider.pool = ExtractionPool(config.settings.crawl.extract_workers)
+        crawl = config.settings.crawl
+        spider.pool = ExtractionPool(
+            crawl.extract_workers,
+            timeout=crawl.extract_timeout,
+            topics=config.topics,
+            excerpt=config.settings.excerpt,
+        )
         spider.feed_pool = FeedParsePool(timeout=config.settings.crawl.parse_timeout)
         return spider
 
@@ -114,6 +127,9 @@ class FeedSpider(SitemapMixin, SectionMixin, scrapy.Spider):
         now = datetime.now(UTC)
         sources = self.due_sources(now)
         states = self.store.fetch_states([s.id for s in sources])
+        window_s = polling.PollingPolicy.from_settings(self.config.settings.polling).window_s
+        activity = self.store.publishing_activity([s.id for s in sources], now, window_s)
+        self._activity = {s.id: activity.get(s.id) for s in sources}
         self.windows = self.source_windows(sources, now)
         self.crawler.stats.set_value("feed/sources_due", len(sources))
         callbacks = {
@@ -302,29 +318,38 @@ class FeedSpider(SitemapMixin, SectionMixin, scrapy.Spider):
 
     async def parse_article(self, response: Response) -> AsyncIterator[Clipping]:
         base: Clipping = response.meta["clipping"]
+        source: Source = response.meta["source"]
         self._unsettled[base.source_id or ""] -= 1
         entry_url, base.url = base.url, response.url
-        headers = _headers(response)
-        # A vendor's challenge or denial is known without extracting anything.
-        block = vendor_block(headers, response.body)
-        if block is not None:
-            self._blocked(base, entry_url, block, response)
-            return
-        try:
-            clipping = await self.pool.extract(_markup(response), response.url, base)
-        except Exception as exc:  # a hostile page must not end the round
-            self._article_done(base.source_id or "", failed=f"parse_error: {exc}")
-            return
-        block = detect_block(
-            status=response.status,
-            headers=headers,
+        page = Page(
+            url=response.url,
             body=response.body,
-            title=clipping.title,
-            text=clipping.text,
+            status=response.status,
+            headers=_headers(response),
+            base=base,
+            topics=tuple(source.topics),
         )
-        if block is not None:
-            self._blocked(base, entry_url, block, response)
+        # Everything CPU-heavy happens in the pool (block checks, extraction,
+        # normalization, topics, excerpt); this thread only waits.
+        try:
+            reading = await self.pool.read(page)
+        except Exception as exc:  # a hostile page must not end the round
+            reading = Reading(error=f"{exc.__class__.__name__}: {exc}")
+        if reading.block is not None:
+            self._blocked(base, entry_url, reading.block, response)
             return
+        if reading.clipping is None:
+            self.crawler.stats.inc_value("article/failed/parse_error")
+            logger.warning(
+                "article unreadable: %s",
+                reading.error,
+                extra={"source": base.source_id, "url": response.url},
+            )
+            self._article_done(
+                base.source_id or "", failed=f"parse_error: {reading.error}", url=response.url
+            )
+            return
+        clipping = reading.clipping
         clipping.fetched_at = datetime.now(UTC)
         self._article_done(base.source_id or "")
         yield clipping
@@ -366,17 +391,41 @@ class FeedSpider(SitemapMixin, SectionMixin, scrapy.Spider):
             message,
             extra={"source": base.source_id, "url": failure.request.url},
         )
-        self._article_done(base.source_id or "", failed=f"{kind}: {message}")
+        self._article_done(
+            base.source_id or "", failed=f"{kind}: {message}", url=failure.request.url
+        )
 
-    def _article_done(self, source_id: str, failed: str | None = None) -> None:
+    def _article_done(
+        self, source_id: str, failed: str | None = None, url: str | None = None
+    ) -> None:
+        """Settle one article request; ``failed`` is ``"<kind>: <message>"``
+        (kind from `scraper.errors`) when it came to nothing."""
         if failed:
             self.summary[source_id]["failed"] += 1
             self.errors.setdefault(source_id, failed)
-            # Leave the stored validators as they were, so the next round
-            # reads the feed again and retries this entry.
             state = self.states.get(source_id)
             if state is not None:
-                self.states[source_id] = state.without_validators()
+                # Leave the stored validators as they were, so the next round
+                # reads the feed again and retries this entry.  The error goes
+                # on the source row for the curator, without a failure score:
+                # the feed itself answered.
+                kind, _, message = failed.partition(": ")
+                where = f"article {url}: " if url else "article: "
+                self.states[source_id] = dataclasses.replace(
+                    state.without_validators(),
+                    last_error_at=datetime.now(UTC),
+                    last_error=(where + message)[:2000],
+                    last_error_kind=kind,
+                )
+
+    def article_deferred(self, item: Clipping, reason: str) -> None:
+        """An article fetched but not judged (`pipelines.stage.Deferred`,
+        the database unavailable): counted as failed, and its source reads
+        its feed again next round, so the article is fetched again."""
+        self.crawler.stats.inc_value("article/deferred")
+        self._article_done(
+            item.source_id or "", failed=f"database: unavailable: {reason}", url=item.url
+        )
 
     # -- fetch state -----------------------------------------------------------
 
@@ -409,8 +458,9 @@ class FeedSpider(SitemapMixin, SectionMixin, scrapy.Spider):
         # A success, a 304 included, clears the failure score; the interval
         # follows the source's publishing rate (`scraper.polling`).
         policy = polling.PollingPolicy.from_settings(self.config.settings.polling)
-        activity = self.store.publishing_activity([source.id], now, policy.window_s)
-        delay = polling.poll_delay(policy, source.poll_interval_s, activity.get(source.id))
+        delay = polling.poll_delay(
+            policy, source.poll_interval_s, self._activity_of(source.id, now, policy)
+        )
         logger.debug(
             "source %s, next poll in %.0fs",
             outcome,
@@ -428,14 +478,21 @@ class FeedSpider(SitemapMixin, SectionMixin, scrapy.Spider):
             next_due_at=now + timedelta(seconds=delay),
         )
 
+    def _activity_of(
+        self, source_id: str, now: datetime, policy: polling.PollingPolicy
+    ) -> polling.Activity | None:
+        if source_id in self._activity:
+            return self._activity[source_id]
+        return self.store.publishing_activity([source_id], now, policy.window_s).get(source_id)
+
     def _record_error(self, source: Source, now: datetime, kind: str, message: str) -> None:
         state = self.store.fetch_state(source.id)
         # Hard errors add more than transient ones; the source backs off from
         # its publishing interval up to the ceiling, never dropped.
         score = polling.raise_score(state.failure_score if state else 0.0, kind)
         policy = polling.PollingPolicy.from_settings(self.config.settings.polling)
-        activity = self.store.publishing_activity([source.id], now, policy.window_s)
-        delay = polling.poll_delay(policy, source.poll_interval_s, activity.get(source.id), score)
+        activity = self._activity_of(source.id, now, policy)
+        delay = polling.poll_delay(policy, source.poll_interval_s, activity, score)
         self.summary[source.id]["failed"] += 1
         self.errors[source.id] = f"{kind}: {message}"
         logger.warning(
@@ -478,21 +535,6 @@ def _blocked_response(failure: Any) -> Block | None:
     if response.status in (404, 410):
         return None
     return detect_block(status=response.status, headers=_headers(response), body=response.body)
-
-
-def _markup(response: Response) -> bytes | str:
-    """The page as extraction gets it: the bytes when they are UTF-8 (the
-    extractor reads their declarations), else text decoded as declared (BOM,
-    HTTP charset, ``<meta charset>``) or, undeclared, as windows-1252, the
-    web's default for legacy pages (WHATWG Encoding): a statistical guess
-    over a few hundred words takes such a page for Czech or Lithuanian."""
-    body = response.body
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        content_type = _header(response, "Content-Type") or ""
-        return html_to_unicode(content_type, body, default_encoding="cp1252")[1]
-    return body
 
 
 def _load_default_config() -> Config:

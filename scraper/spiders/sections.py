@@ -47,8 +47,8 @@ from parsel import Selector
 from scrapy.http import Response
 
 from config import Source
+from scraper.dates import parse_date
 from scraper.items import Clipping
-from scraper.metadata import parse_date
 from scraper.urls import canonical_url, is_http_url, same_site
 
 logger = logging.getLogger(__name__)

@@ -37,8 +37,8 @@ from scrapy.http import Response
 from scrapy.utils.gz import gunzip
 
 from config import Source
+from scraper.dates import parse_date
 from scraper.items import Clipping
-from scraper.metadata import parse_date
 from scraper.urls import canonical_url, is_http_url, same_site
 
 logger = logging.getLogger(__name__)

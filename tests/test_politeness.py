@@ -254,10 +254,11 @@ def test_spacing_and_concurrency_per_host_across_sites(tmp_path: Path) -> None:
         assert in_flight(seen, 0.15 * 0.9) <= 2, site
         gaps = sorted(b.time - a.time for a, b in pairwise(seen))
         # the delay (0.2s, jittered by up to half) or the Crawl-delay (0.5s).
-        # Arrival times are taken by server threads on a loaded machine, so
-        # one gap may read up to ~0.1 s short; the median may not.
+        # Arrival times are taken by server threads on a loaded machine (a
+        # stamp can land 0.15 s late), so one gap may read short; no second
+        # one may, and the median may not.
         if site == "saltmarsh-council":
-            assert gaps[0] >= 0.38, (site, gaps)
+            assert gaps[0] >= 0.3 and gaps[1] >= 0.45, (site, gaps)
             assert gaps[len(gaps) // 2] >= 0.48, (site, gaps)
         else:
             assert gaps[0] >= 0.2 * 0.5 - 0.02, (site, gaps)

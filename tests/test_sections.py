@@ -280,10 +280,11 @@ def test_section_source_crawl(tmp_path: Path, web: LocalWeb) -> None:
     # Undated on its listing: fetched once, then dropped by its page's date.
     assert requested.count(RELEASES + "community-grants-round-opens/") == 1
     # Crawl-delay: 0.5 holds between every two requests to the host.  Arrival
-    # times are taken by server threads on a loaded machine, so one gap may
-    # read up to ~0.1 s short; the median may not.
+    # times are taken by server threads on a loaded machine (a stamp can
+    # land 0.15 s late), so one gap may read short; no second one may, and
+    # the median may not.
     gaps = sorted(b.time - a.time for a, b in pairwise(records))
-    assert gaps[0] >= 0.38, gaps
+    assert gaps[0] >= 0.3 and gaps[1] >= 0.45, gaps
     assert gaps[len(gaps) // 2] >= 0.48, gaps
     clipping = stored(db_url)[RELEASES + "winter-gritting-routes-announced/"]
     assert (

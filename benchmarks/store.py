@@ -112,6 +112,7 @@ def drop_backend(backend: str, rows: int, folder: Path) -> None:
 
 def run(backend: str, args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
     store, ready = open_backend(backend, args.rows, folder, args.keep)
+    config_dir = folder / f"config-{backend}"
     results: list[dict[str, Any]] = []
     try:
         if ready:
@@ -119,7 +120,7 @@ def run(backend: str, args: argparse.Namespace, folder: Path) -> list[dict[str, 
         else:
             report = load(store, args.rows, args.seed)
             results.append({"backend": backend, "measure": "load", **report})
-        probes = Probes(store, args.rows, args.seed, folder / f"config-{backend}")
+        probes = Probes(store, args.rows, args.seed, config_dir)
         for name, kind, call in probes.calls():
             if args.only and not any(word in name for word in args.only):
                 continue
@@ -143,6 +144,7 @@ def run(backend: str, args: argparse.Namespace, folder: Path) -> list[dict[str, 
         store.close()
         if not args.keep:
             drop_backend(backend, args.rows, folder)
+            shutil.rmtree(config_dir, ignore_errors=True)
     return results
 
 

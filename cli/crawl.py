@@ -44,9 +44,9 @@ def crawl(
 
     store = open_store(config.settings.database.url)
     try:
-        store.upgrade()
         # The same lock as scheduled rounds: a crawl by hand never polls a
-        # source at the same time as `presscut run` does.
+        # source at the same time as `presscut run` does.  (run_round
+        # migrates; the lock needs no schema.)
         with store.round_lock() as held:
             if not held:
                 errors.print(

@@ -11,7 +11,7 @@ from rich.table import Table
 from cli.options import ConfigDir, console, errors, load
 
 if TYPE_CHECKING:
-    from scraper.round import RoundReport
+    from rounds.report import RoundResult
 
 
 def crawl(
@@ -39,14 +39,14 @@ def crawl(
     # Scrapy and the crawler load only for a command that crawls.
     from sqlalchemy.exc import SQLAlchemyError
 
-    from scraper.round import run_round
+    from rounds.round import run_round
     from storage import open_store
 
     store = open_store(config.settings.database.url)
     try:
         # The same lock as scheduled rounds: a crawl by hand never polls a
-        # source at the same time as `presscut run` does.  (run_round
-        # migrates; the lock needs no schema.)
+        # source at the same time as `presscut run` does.  (The lock needs
+        # no schema; the store is migrated once, then shared with the round.)
         with store.round_lock() as held:
             if not held:
                 errors.print(
@@ -54,12 +54,14 @@ def crawl(
                     "(presscut run, or another presscut crawl): try again when it ends"
                 )
                 raise typer.Exit(3)
+            store.upgrade()
             report = run_round(
                 config,
                 source_ids=source,
                 force=all_sources,
                 log_level=log_level,
                 extensions=extensions,
+                store=store,
             )
     except SQLAlchemyError as exc:
         errors.print(f"database error: {exc}")
@@ -71,13 +73,13 @@ def crawl(
         raise typer.Exit(1)
 
 
-def print_report(report: RoundReport) -> None:
+def print_report(report: RoundResult) -> None:
     """A table per source: new, duplicate, off-topic, invalid, failed, and why.
 
     Sources with nothing to report (polled, nothing new, no error) are
     counted in one line instead of a row each: a round over hundreds of
     unchanged feeds stays readable (and quick to print)."""
-    from scraper.round import OUTCOMES
+    from scraper.items import ROUND_OUTCOMES as OUTCOMES
 
     table = Table(title=f"crawl run {report.run_id}: {report.status}")
     table.add_column("source")

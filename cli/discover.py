@@ -30,7 +30,7 @@ def sources_discover(
     from scrapy.crawler import CrawlerProcess
 
     from scraper.discovery import DiscoverySpider, render
-    from scraper.round import scrapy_settings
+    from scraper.settings import scrapy_settings
 
     process = CrawlerProcess(scrapy_settings(config))
     crawler = process.create_crawler(DiscoverySpider)

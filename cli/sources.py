@@ -51,12 +51,12 @@ def sources_check(
     chosen = [s for s in config.sources if not source or s.id in source]
     from scrapy.crawler import CrawlerProcess
 
-    from scraper.round import scrapy_settings
+    from scraper.settings import scrapy_settings
     from scraper.spiders.check import CheckSpider
 
     process = CrawlerProcess(scrapy_settings(config))
     crawler = process.create_crawler(CheckSpider)
-    process.crawl(crawler, sources=chosen)
+    process.crawl(crawler, sources=chosen, parse_timeout=config.settings.crawl.parse_timeout)
     process.start()
     results = crawler.spider.results
     table = Table(title="source check")

@@ -38,10 +38,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapy.exceptions import IgnoreRequest
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
+
+from scraper.errors import AddressRefused
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -78,10 +79,6 @@ METADATA = frozenset(
 #: Host names whose resolution was refused, newest last, at most this many.
 _REMEMBERED = 10_000
 _refusals: OrderedDict[str, str] = OrderedDict()
-
-
-class AddressRefused(IgnoreRequest):
-    """A request refused because of the address its host is or resolves to."""
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,8 @@ from trafilatura.sitemaps import GUESSES, extract_robots_sitemaps
 from scraper.errors import classify_failure
 from scraper.feeds import parse_feed
 from scraper.metadata import language_code, parse_json
-from scraper.spiders.sections import ARTICLE_SCORE, article_links, article_score, is_noise
-from scraper.spiders.sitemaps import read_sitemap
+from scraper.sections import ARTICLE_SCORE, article_links, article_score, is_noise
+from scraper.sitemaps import read_sitemap
 from scraper.urls import is_http_url, same_site
 
 Kind = Literal["feed", "sitemap", "section"]

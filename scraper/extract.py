@@ -57,6 +57,7 @@ from trafilatura.utils import load_html
 
 from scraper.authors import fold, host_label, merge_names, parse_byline
 from scraper.dates import parse_date
+from scraper.errors import ExtractionError
 from scraper.items import Clipping
 from scraper.metadata import PageMetadata, language_code, read_metadata
 
@@ -71,11 +72,6 @@ _TITLE_SEPARATORS = "|-–—·•»›*⋆~:：｜"
 _URL_DATE = re.compile(
     r"/((?:19|20)\d{2})[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?=[/\-_.]|$)"
 )
-
-
-class ExtractionError(ValueError):
-    """The page is not an HTML document: empty, too large, binary or
-    unparseable.  The message says which."""
 
 
 def extract_article(html: bytes | str, url: str, *, base: Clipping | None = None) -> Clipping:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import dataclasses
 import random
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -51,8 +51,20 @@ def clip(n: int, source_id: str = "herald", **changes: Any) -> Clipping:
     return Clipping(**values)
 
 
-def source(id: str, **changes: Any) -> SimpleNamespace:
-    values = {
+@dataclass(frozen=True)
+class Spec:
+    """A source as storage sees one (`storage.SourceSpec`)."""
+
+    id: str
+    outlet: str
+    kind: str
+    url: str
+    language: str | None
+    poll_interval_s: float
+
+
+def source(id: str, **changes: Any) -> Spec:
+    values: dict[str, Any] = {
         "id": id,
         "outlet": id.title(),
         "kind": "feed",
@@ -60,7 +72,7 @@ def source(id: str, **changes: Any) -> SimpleNamespace:
         "language": "en",
         "poll_interval_s": 1800.0,
     }
-    return SimpleNamespace(**{**values, **changes})
+    return Spec(**{**values, **changes})
 
 
 # -- schema ---------------------------------------------------------------------

@@ -20,6 +20,9 @@ REFUSED = 2
 
 
 class Command(ScrapyCrawl):
+    # Nothing is crawled: no crawler process (and none of its log lines).
+    requires_crawler_process = False
+
     def short_desc(self) -> str:
         return "Refused: crawl rounds run with `presscut crawl`"
 

@@ -25,6 +25,9 @@ from scraper.settings import scrapy_settings
 from scraper.spiders.round import RoundSpider
 from tests.crawling import DEMO_SITES, REPO, write_config
 
+#: The ``presscut`` command, run as a user runs it.
+PRESSCUT = (sys.executable, "-m", "cli.main")
+
 
 def scrapy(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Scrapy's own command line, run in the project folder (``scrapy.cfg``)."""
@@ -39,9 +42,7 @@ def scrapy(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 
 @pytest.mark.parametrize("spider", ["round", "feed", "check"])
-def test_a_bare_scrapy_crawl_refuses_and_points_to_presscut(
-    spider: str, tmp_path: Path
-) -> None:
+def test_a_bare_scrapy_crawl_refuses_and_points_to_presscut(spider: str, tmp_path: Path) -> None:
     """Any spider name: nothing crawled, no database made, exit status 2 and
     one line saying what to run instead."""
     env = {**os.environ, "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state")}
@@ -70,14 +71,17 @@ def test_the_round_spider_and_its_stages_need_a_round_context() -> None:
 def test_scrapy_defaults_are_the_configuration_defaults() -> None:
     """Not retyped: the project settings take `config.schema.Crawl`'s."""
     crawl = Crawl()
-    assert project_settings.USER_AGENT == crawl.user_agent
-    assert project_settings.DOWNLOAD_DELAY == crawl.download_delay
-    assert project_settings.DOWNLOAD_TIMEOUT == crawl.download_timeout
-    assert project_settings.DOWNLOAD_MAXSIZE == crawl.max_response_bytes
-    assert project_settings.CONCURRENT_REQUESTS == crawl.concurrent_requests
-    assert project_settings.CONCURRENT_REQUESTS_PER_DOMAIN == crawl.concurrent_requests_per_host
-    assert project_settings.RETRY_TIMES == crawl.retry_times
-    assert project_settings.ROBOTSTXT_OBEY == crawl.obey_robots_txt
+    pairs = {
+        "USER_AGENT": crawl.user_agent,
+        "DOWNLOAD_DELAY": crawl.download_delay,
+        "DOWNLOAD_TIMEOUT": crawl.download_timeout,
+        "DOWNLOAD_MAXSIZE": crawl.max_response_bytes,
+        "CONCURRENT_REQUESTS": crawl.concurrent_requests,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_requests_per_host,
+        "RETRY_TIMES": crawl.retry_times,
+        "ROBOTSTXT_OBEY": crawl.obey_robots_txt,
+    }
+    assert {name: getattr(project_settings, name) for name in pairs} == pairs
 
 
 def test_nothing_listens_in_a_round(tmp_path: Path) -> None:
@@ -101,8 +105,7 @@ def test_a_crawl_opens_no_remote_control_and_leaves_no_job_file(tmp_path: Path) 
             tmp_path / "config", web, f"sqlite:///{tmp_path / 'p.db'}", sources=sources
         )
         result = subprocess.run(
-            [sys.executable, "-m", "cli.main", "crawl", "--all", "--log-level", "INFO"]
-            + ["--config", str(config)],
+            [*PRESSCUT, "crawl", "--all", "--log-level=INFO", "--config", str(config)],
             capture_output=True,
             text=True,
             timeout=180,

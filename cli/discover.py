@@ -29,8 +29,9 @@ def sources_discover(
         raise typer.Exit(2)
     from scrapy.crawler import CrawlerProcess
 
-    from scraper.discovery import DiscoverySpider, render
+    from scraper.discovery import render
     from scraper.settings import scrapy_settings
+    from scraper.spiders.discover import DiscoverySpider
 
     process = CrawlerProcess(scrapy_settings(config))
     crawler = process.create_crawler(DiscoverySpider)

@@ -114,19 +114,7 @@ def run_round_process(
     assert child.stdin is not None
     with contextlib.suppress(BrokenPipeError), child.stdin:  # died at once: a crash, below
         child.stdin.write(pickle.dumps(config))
-    deadline: float | None = None
-    abandoned = False
-    while child.poll() is None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            child.wait(timeout=_POLL_S)
-        if stop.requested and deadline is None:
-            deadline = time.monotonic() + stop_timeout
-            logger.info("stop requested: letting the round finish", extra={"pid": child.pid})
-        overdue = deadline is not None and (stop.hurried or time.monotonic() >= deadline)
-        if overdue and child.poll() is None:
-            # The whole group: the child and its extraction workers.
-            os.killpg(child.pid, signal.SIGKILL)
-            abandoned = True
+    abandoned = _wait(child, stop, stop_timeout)
     reader.join(timeout=10)
     seconds = time.monotonic() - began
     report = _report(b"".join(chunks))
@@ -140,6 +128,26 @@ def run_round_process(
     )
     _abandon(config, run_status, reason, started_at)
     return RoundResult(status=status, seconds=seconds, exitcode=child.returncode)
+
+
+def _wait(child: subprocess.Popen[bytes], stop: StopRequest, stop_timeout: float) -> bool:
+    """Wait for ``child`` to end; once ``stop`` is requested, for
+    ``stop_timeout`` seconds at most (none once hurried), then kill it.
+    Whether it was killed (abandoned)."""
+    deadline: float | None = None
+    abandoned = False
+    while child.poll() is None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=_POLL_S)
+        if stop.requested and deadline is None:
+            deadline = time.monotonic() + stop_timeout
+            logger.info("stop requested: letting the round finish", extra={"pid": child.pid})
+        overdue = deadline is not None and (stop.hurried or time.monotonic() >= deadline)
+        if overdue and child.poll() is None:
+            # The whole group: the child and its extraction workers.
+            os.killpg(child.pid, signal.SIGKILL)
+            abandoned = True
+    return abandoned
 
 
 def _read_all(fd: int, chunks: list[bytes]) -> None:

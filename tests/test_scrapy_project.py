@@ -56,7 +56,7 @@ def test_a_bare_scrapy_crawl_refuses_and_points_to_presscut(spider: str, tmp_pat
 def test_scrapy_list_still_names_the_project_spiders() -> None:
     result = scrapy("list")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["check", "round"]
+    assert result.stdout.split() == ["check", "discover", "round"]
 
 
 def test_the_round_spider_and_its_stages_need_a_round_context() -> None:

@@ -31,6 +31,10 @@ run recorded as ``interrupted``; a running command gets the same time, then
 SIGTERM.  A second signal abandons at once.  Either way the process exits 0.
 """
 
+# Longer than ~300 lines on purpose: APScheduler's set-up, the job store
+# reconciliation and stopping are one subject, *when* to run; how a round
+# runs is in rounds/.
+
 from __future__ import annotations
 
 import logging

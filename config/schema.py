@@ -11,6 +11,10 @@ Durations are written ``90s``, ``30m``, ``2h``, ``1d`` (or a number of seconds)
 and held as seconds (``float``).
 """
 
+# Longer than ~300 lines on purpose: every setting is declared once, here,
+# with its type, default, rule and help (the tests check the example files
+# against it); splitting it would scatter that one list.
+
 from __future__ import annotations
 
 import re

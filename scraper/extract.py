@@ -42,6 +42,9 @@ HTML page with no readable article gives a `Clipping` with ``text == ""``
 and whatever metadata the page has.  Nothing else is raised for any input.
 """
 
+# Longer than ~300 lines on purpose: one parse of a page and every rule for
+# choosing between its metadata and the extractor's reading stay together.
+
 from __future__ import annotations
 
 import dataclasses

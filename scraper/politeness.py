@@ -31,6 +31,10 @@ one IP address are two hosts, as two ports of one host are one.  All of it
 holds for one crawl round, in memory.
 """
 
+# Longer than ~300 lines on purpose: the two downloader middlewares share the
+# per-host ledger and the Retry-After and backoff rules; apart they would
+# need a module for the state they both write.
+
 from __future__ import annotations
 
 import logging

@@ -32,6 +32,11 @@ NEWSPIDER_MODULE = "scraper.spiders"
 COMMANDS_MODULE = "scraper.commands"
 
 # Stage order: each stage returns the item or raises DropItem with a reason.
+# For a crawled article the extraction worker has done the CPU work of
+# normalize, topic and excerpt already (scraper/extraction_pool.py,
+# scraper/analysis.py): those stages take its results over, count, and
+# decide (drop off_topic) here, in this order; for an imported clipping they
+# do the work themselves.
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizeStage": 100,
     "pipelines.validate.ValidateStage": 200,

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from config import load_config  # noqa: E402
 from demo.server import SITES_ROOT, LocalWeb  # noqa: E402
 from rounds.logs import configure  # noqa: E402
-from rounds.process import RoundResult  # noqa: E402
+from rounds.report import RoundResult  # noqa: E402
 from scheduler import Scheduler  # noqa: E402
 from storage import FetchStateUpdate, open_store  # noqa: E402
 

@@ -160,3 +160,22 @@ def test_the_allowed_ways_pass(tmp_path: Path) -> None:
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_text(text, encoding="utf-8")
     assert violations(tmp_path) == []
+
+
+def test_no_stage_reads_the_spider_and_nothing_fakes_one() -> None:
+    """Stages get their collaborators from the round context; nothing in
+    the tree stands in for a spider (or anything else) with a namespace."""
+    reads = []
+    for path in sorted((REPO / "pipelines").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "spider":
+                reads.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert reads == []
+    fakes = [
+        str(path.relative_to(REPO))
+        for folder in (*PROJECT, "tests", "benchmarks")
+        for path in (REPO / folder).rglob("*.py")
+        if "SimpleNamespace" in path.read_text(encoding="utf-8")
+        and path.name != "test_architecture.py"
+    ]
+    assert fakes == []

@@ -2,13 +2,16 @@
 from a separate process on loopback with a fixed delay per response.
 
 Article pages are real news pages from ``../shared/corpus/articles`` (read
-only, never copied into the repository); each site's feed lists its pages.
+only, never copied into the repository), or from the folder named by
+``PRESSCUT_CORPUS`` (a checkout that does not sit beside ``shared/``); each
+site's feed lists its pages.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import subprocess
 import sys
@@ -20,7 +23,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus" / "articles"
+CORPUS = Path(os.environ.get("PRESSCUT_CORPUS") or REPO.parent / "shared" / "corpus" / "articles")
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,10 @@ class Page:
 def corpus_pages(corpus: Path = CORPUS, limit: int | None = None) -> list[Page]:
     """Pages of the article corpus, in manifest order."""
     if not (corpus / "manifest.jsonl").exists():
-        sys.exit(f"no article corpus at {corpus} (benchmarks read ../shared/corpus)")
+        sys.exit(
+            f"no article corpus at {corpus} (benchmarks read ../shared/corpus, "
+            "or the folder PRESSCUT_CORPUS names)"
+        )
     pages = []
     with (corpus / "manifest.jsonl").open(encoding="utf-8") as manifest:
         for line in manifest:

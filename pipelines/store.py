@@ -24,6 +24,7 @@ from scrapy import signals
 from pipelines.stage import Deferred, Stage
 from scraper.items import Clipping
 from storage import DatabaseUnavailable, EntryOutcome
+from storage.batches import without_rejected
 
 logger = logging.getLogger(__name__)
 
@@ -82,17 +83,27 @@ class StoreStage(Stage):
         if not (clippings or entries or states):
             return
         try:
-            inserted = self.spider.store.write_batch(clippings, entries, states or [])
+            result = self.spider.store.store_batch(clippings, entries, states or [])
         except Exception:
             # The buffer is kept for the next flush; the round is marked
             # failed, and what never got written is fetched again next round.
             self.count("failed_batches")
             raise
+        inserted = result.inserted
         self.count("inserted", inserted)
         self.count("batches")
-        if inserted < len(clippings):
-            self.count("conflicts", len(clippings) - inserted)
-        for item in clippings:
+        stored = len(clippings) - len(result.rejected)
+        if inserted < stored:
+            self.count("conflicts", stored - inserted)
+        for item, cause in result.rejected:
+            # One bad row: the rest of the batch is written; this article
+            # counts as failed for its source, and is fetched again later.
+            self.count("rejected")
+            logger.warning("clipping not stored: %s: %s", item.url, cause)
+            if item.source_id:
+                self.spider.summary[item.source_id]["failed"] += 1
+                self.spider.errors.setdefault(item.source_id, f"database: not stored: {cause}")
+        for item in without_rejected(clippings, result):
             if item.source_id:
                 self.spider.summary[item.source_id]["new"] += 1
         self._clippings, self._entries = [], []

@@ -57,6 +57,28 @@ _UNSIGNED_64 = 1 << 64
 _SIGN_BIT = 1 << 63
 
 
+#: Stored datetimes fall in these years: beyond them a date is a typo or a
+#: placeholder (0001-01-01, 9999-12-31), and at the very ends of Python's
+#: range a change of offset overflows.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
+def storable_datetime(value: datetime, what: str = "date") -> datetime:
+    """``value`` as an aware UTC datetime; `ValueError` naming ``what`` and
+    the cause when it is naive or not within `FIRST_YEAR`..`LAST_YEAR`."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what}: naive datetime {value!r}: presscut stores aware datetimes only")
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not FIRST_YEAR <= utc.year <= LAST_YEAR:
+        raise ValueError(
+            f"{what}: {value.isoformat()} is outside the years {FIRST_YEAR}-{LAST_YEAR}"
+        )
+    return utc
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """``TIMESTAMP WITH TIME ZONE`` that always yields aware UTC datetimes.
 
@@ -72,9 +94,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r}: presscut stores aware datetimes only")
-        value = value.astimezone(UTC)
+        value = storable_datetime(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:

@@ -20,6 +20,7 @@ from typing import Any, Final, Protocol
 
 from sqlalchemy import Connection, Row, bindparam, or_, select, update
 
+from scraper.text import clean_text
 from storage.engine import chunked, dialect_insert
 from storage.models import sources
 
@@ -205,7 +206,11 @@ def apply_updates(conn: Connection, updates: Sequence[FetchStateUpdate], now: da
         merged.setdefault(upd.source_id, {}).update(changes)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for source_id, changes in merged.items():
-        bound = {f"v_{name}": value for name, value in changes.items()}
+        # Error messages quote what a site sent: cleaned like any text.
+        bound = {
+            f"v_{name}": clean_text(value) if isinstance(value, str) else value
+            for name, value in changes.items()
+        }
         groups.setdefault(tuple(sorted(changes)), []).append({"b_id": source_id, **bound})
     for names, params in groups.items():
         values = {

@@ -26,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 
 from scraper.items import Clipping
 from storage import (
+    batches,
     bulk,
     clippings,
     entries,
@@ -39,6 +40,7 @@ from storage import (
     search,
     sources,
 )
+from storage.batches import BatchResult
 from storage.engine import DEFAULT_URL, WRITE, make_engine
 from storage.entries import EntryOutcome
 from storage.footprint import Footprint
@@ -210,13 +212,22 @@ class Store:
         whose ``url_hash`` or ``(source_id, entry_key)`` is taken), upsert
         ``outcomes`` into the seen-entry log, apply ``states``.  Returns the
         number of clippings inserted.  Re-running a batch inserts nothing and
-        raises nothing; on any error nothing of the batch is written."""
+        raises nothing.  A clipping the database refuses is left out, the
+        others written (see `store_batch`); when the database itself fails
+        (`DatabaseUnavailable`) nothing of the batch is written."""
+        return self.store_batch(items, outcomes, states).inserted
+
+    def store_batch(
+        self,
+        items: Sequence[Clipping],
+        outcomes: Sequence[EntryOutcome],
+        states: Sequence[FetchStateUpdate],
+    ) -> BatchResult:
+        """`write_batch`, telling which clippings were refused and why (see
+        `storage.batches`)."""
         now = _now()
         with self._write() as conn:
-            inserted = clippings.insert_many(conn, items, now)
-            entries.upsert(conn, outcomes, now)
-            sources.apply_updates(conn, states, now)
-        return inserted
+            return batches.write(conn, items, outcomes, states, now)
 
     def bulk_load(
         self,

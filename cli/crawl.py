@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from cli.database import open_command_store
 from cli.options import ConfigDir, console, errors, load
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ def crawl(
     """Poll due sources, fetch new articles, store matching clippings.
 
     Exit status: 0 the round finished, 1 it failed (see the report), 2 a
-    configuration error, 3 another round holds the database's round lock."""
+    configuration error, 3 another round holds the database's round lock,
+    4 the database cannot be used (one line says which and why)."""
     config = load(config_dir)
     known = {s.id for s in config.sources if s.enabled}
     unknown = sorted(set(source or []) - known)
@@ -37,35 +39,30 @@ def crawl(
         raise typer.Exit(2)
     extensions = {"cli.progress.CrawlProgress": 500} if sys.stdout.isatty() else None
     # Scrapy and the crawler load only for a command that crawls.
-    from sqlalchemy.exc import SQLAlchemyError
-
     from scraper.round import run_round
-    from storage import open_store
+    from storage.housekeeping import STALE_RUN_REASON
 
-    store = open_store(config.settings.database.url)
-    try:
-        # The same lock as scheduled rounds: a crawl by hand never polls a
-        # source at the same time as `presscut run` does.  (run_round
-        # migrates; the lock needs no schema.)
-        with store.round_lock() as held:
-            if not held:
-                errors.print(
-                    "another crawl round is running on this database "
-                    "(presscut run, or another presscut crawl): try again when it ends"
-                )
-                raise typer.Exit(3)
-            report = run_round(
-                config,
-                source_ids=source,
-                force=all_sources,
-                log_level=log_level,
-                extensions=extensions,
+    # The same lock as scheduled rounds: a crawl by hand never polls a
+    # source at the same time as `presscut run` does.
+    with open_command_store(config, create=True) as store, store.round_lock() as held:
+        if not held:
+            errors.print(
+                "another crawl round is running on this database "
+                "(presscut run, or another presscut crawl): try again when it ends"
             )
-    except SQLAlchemyError as exc:
-        errors.print(f"database error: {exc}")
-        raise typer.Exit(1) from None
-    finally:
-        store.close()
+            raise typer.Exit(3)
+        # Holding the lock, no round runs: a run still "running" is one
+        # whose process was killed.
+        stale = store.abandon_runs("interrupted", STALE_RUN_REASON)
+        if stale:
+            errors.print(f"recorded {stale} unfinished crawl run(s) as abandoned")
+        report = run_round(
+            config,
+            source_ids=source,
+            force=all_sources,
+            log_level=log_level,
+            extensions=extensions,
+        )
     print_report(report)
     if report.status != "finished":
         raise typer.Exit(1)
@@ -92,7 +89,7 @@ def print_report(report: RoundReport) -> None:
             quiet += 1
             continue
         table.add_row(source_id, *(str(counts.get(o, 0)) for o in OUTCOMES), error)
-    if not report.summary:
+    if not report.summary and not report.errors.get("database"):
         console.print("no source was due")
     elif table.row_count:
         console.print(table)

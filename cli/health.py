@@ -15,8 +15,8 @@ import typer
 from rich import box
 from rich.table import Table
 
+from cli.database import open_command_store
 from cli.options import ConfigDir, console, load
-from storage import open_store
 from storage.health import FillRates, SourceHealth
 
 
@@ -33,12 +33,8 @@ def sources_health(
     per week, how often title, author and date were found, and flags."""
     config = load(config_dir)
     now = datetime.now(UTC)
-    store = open_store(config.settings.database.url)
-    try:
-        store.upgrade()
+    with open_command_store(config, create=False) as store:
         report = store.source_health(now, config.settings.polling.window)
-    finally:
-        store.close()
     configured = {s.id: s for s in config.sources}
     if as_json:
         rows = [dataclasses.asdict(h) for h in report]

@@ -20,6 +20,7 @@ from typing import Annotated
 
 import typer
 
+from cli.database import CommandStore, open_command_store
 from cli.options import ConfigDir, console, errors, load
 from config import Config
 from digest.dates import parse_when, week_period
@@ -29,7 +30,7 @@ from digest.publisher import PublishError, archive_posts, make_digest, posts_of,
 from digest.render import Renderer
 from digest.wordpress import WordPressClient, WordPressError, publish_to_wordpress
 from digest.wxr import slug, wxr_document
-from storage import Store, open_store
+from storage.models import storable_datetime
 
 #: The environment variable holding the WordPress application password.
 PASSWORD_ENV = "PRESSCUT_WORDPRESS_PASSWORD"
@@ -51,22 +52,20 @@ OutputOption = Annotated[
 ]
 
 
-def _open(config: Config) -> tuple[Store, Renderer]:
+def _open(config: Config) -> tuple[CommandStore, Renderer]:
     try:
         renderer = Renderer(config.settings, config.directory)
     except FileNotFoundError as exc:
         errors.print(f"configuration error: {exc}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    store = open_store(config.settings.database.url)
-    store.upgrade()
-    return store, renderer
+    return open_command_store(config, create=False), renderer
 
 
 def _when(value: str | None, renderer: Renderer, what: str) -> datetime | None:
     if value is None:
         return None
     try:
-        return parse_when(value, renderer.tz, what)
+        return storable_datetime(parse_when(value, renderer.tz, what), what)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 
@@ -124,6 +123,9 @@ def digest(
                 start, end = week_period(
                     week, config.settings.publishing.week_ends_on, renderer.tz
                 )
+                start, end = storable_datetime(start, "--week"), storable_datetime(end, "--week")
+            except OverflowError:
+                raise typer.BadParameter(f"--week: {week!r} is beyond the calendar") from None
             except ValueError as exc:
                 raise typer.BadParameter(str(exc)) from None
         else:

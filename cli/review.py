@@ -21,20 +21,17 @@ from typing import Annotated
 
 import typer
 
+from cli.database import CommandStore, open_command_store
 from cli.options import ConfigDir, console, errors, load
 from scraper.excerpt import is_verbatim
 from scraper.items import Clipping
-from storage import Store, open_store
 from storage.review import ReviewError
 
 Ids = Annotated[list[int], typer.Argument(help="Clipping ids.", show_default=False)]
 
 
-def _store(config_dir: ConfigDir) -> Store:
-    config = load(config_dir)
-    store = open_store(config.settings.database.url)
-    store.upgrade()
-    return store
+def _store(config_dir: ConfigDir) -> CommandStore:
+    return open_command_store(load(config_dir), create=False)
 
 
 def _fail(exc: Exception) -> typer.Exit:

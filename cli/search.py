@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
+from cli.database import open_command_store
 from cli.options import ConfigDir, console, load
 from scraper.items import STATUSES
-from storage import open_store
 
 
 def search(
@@ -27,8 +27,7 @@ def search(
     if status is not None and status not in STATUSES:
         raise typer.BadParameter(f"--status must be one of {', '.join(STATUSES)}")
     config = load(config_dir)
-    with open_store(config.settings.database.url) as store:
-        store.upgrade()
+    with open_command_store(config, create=False) as store:
         hits = store.search(query, limit, status, source)
     console.print(f"{len(hits)} clipping(s) found", highlight=False)
     for hit in hits:

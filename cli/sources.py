@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from cli.database import open_command_store
 from cli.options import ConfigDir, console, load
-from storage import open_store
 
 
 def _when(value: object) -> str:
@@ -18,12 +18,8 @@ def _when(value: object) -> str:
 def sources_list(config_dir: ConfigDir = None) -> None:
     """Configured sources with their fetch state."""
     config = load(config_dir)
-    store = open_store(config.settings.database.url)
-    try:
-        store.upgrade()
+    with open_command_store(config, create=False) as store:
         state = {row.id: row for row in store.list_sources()}
-    finally:
-        store.close()
     table = Table(title=f"sources ({config.sources_path})")
     for column in ("id", "outlet", "kind", "topics", "last success", "next due", "last error"):
         table.add_column(column)

@@ -10,6 +10,10 @@ Environment overrides: every setting ``[section] key`` can be set with
 folder itself comes from ``--config``, else ``PRESSCUT_CONFIG_DIR``, else
 ``./config``.
 
+A relative SQLite path (``sqlite:///data/presscut.db``, the default) is
+relative to the config folder, not to the working directory: every command
+run with the same config reaches the same database, from whatever folder.
+
 Every failure is a `ConfigError` whose message names the file, the key path
 (``sources[3].url``) and the rule broken, one line per problem.
 """
@@ -17,6 +21,7 @@ Every failure is a `ConfigError` whose message names the file, the key path
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,6 +33,8 @@ from pydantic import BaseModel, ValidationError
 from config.schema import Settings, Source, SourcesFile, Topic
 
 M = TypeVar("M", bound=BaseModel)
+# sqlite:///PATH[?query], any driver; PATH is relative unless it starts with "/".
+_SQLITE_URL = re.compile(r"^(sqlite(?:\+\w+)?:///)([^?]*)(\?.*)?$")
 ENV_PREFIX = "PRESSCUT_"
 DEFAULT_DIR = Path("config")
 
@@ -95,6 +102,7 @@ def load_config(
         if isinstance(raw_settings[section], dict):
             raw_settings[section][key] = value
     settings = _validate(Settings, raw_settings, str(settings_path))
+    settings = _database_beside(settings, folder)
 
     sources_path = folder / settings.sources_file
     if not sources_path.exists():
@@ -155,3 +163,19 @@ def _env_overrides(env: Mapping[str, str]) -> dict[tuple[str, str], str]:
             if name in env:
                 found[(section, key)] = env[name]
     return found
+
+
+def _database_beside(settings: Settings, folder: Path) -> Settings:
+    """``settings`` with a relative SQLite path made absolute against the
+    config ``folder`` (symlinks are not resolved: the path stays the one
+    the user wrote)."""
+    match = _SQLITE_URL.match(settings.database.url)
+    if match is None:
+        return settings
+    prefix, path, query = match.group(1), match.group(2), match.group(3) or ""
+    if not path or path == ":memory:" or path.startswith(("/", "file:")):
+        return settings
+    url = prefix + os.path.abspath(folder / path) + query
+    return settings.model_copy(
+        update={"database": settings.database.model_copy(update={"url": url})}
+    )

@@ -98,6 +98,8 @@ def run_round(
         status = "finished" if reason == "finished" else "interrupted"
         if crawler.stats.get_value("store/failed_batches"):
             status = "failed"
+        if "database" in (getattr(crawler.spider, "errors", None) or {}):
+            status = "failed"
     finally:
         spider = crawler.spider
         summary = {k: dict(Counter(v)) for k, v in (getattr(spider, "summary", {}) or {}).items()}

@@ -37,6 +37,7 @@ from storage import (
     publishing,
     review,
     runs,
+    schema,
     search,
     sources,
 )
@@ -136,6 +137,18 @@ class Store:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
             config.attributes["connection"] = conn
             command.upgrade(config, revision)
+
+    def has_schema(self) -> bool:
+        """Whether the database was ever migrated (see `storage.schema`);
+        connects, so a database that cannot be reached raises here."""
+        with self._read() as conn:
+            return schema.has_schema(conn)
+
+    def integrity_problems(self) -> list[str]:
+        """What is wrong with the database file, if anything (see
+        `storage.schema.integrity_problems`)."""
+        with self._read() as conn:
+            return schema.integrity_problems(conn)
 
     # -- sources -----------------------------------------------------------------
 

@@ -38,6 +38,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from sqlalchemy.exc import DBAPIError
 
 from config import Config, Source
 from pipelines.stage import Drop
@@ -125,10 +126,18 @@ class FeedSpider(SitemapMixin, SectionMixin, scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         now = datetime.now(UTC)
-        sources = self.due_sources(now)
-        states = self.store.fetch_states([s.id for s in sources])
         window_s = polling.PollingPolicy.from_settings(self.config.settings.polling).window_s
-        activity = self.store.publishing_activity([s.id for s in sources], now, window_s)
+        try:
+            sources = self.due_sources(now)
+            states = self.store.fetch_states([s.id for s in sources])
+            activity = self.store.publishing_activity([s.id for s in sources], now, window_s)
+        except DBAPIError as exc:
+            # Full disk, corrupt file, server gone: no source is polled, and
+            # the round says why instead of "no source was due".
+            cause = str(exc.orig or exc).splitlines()[0]
+            self.errors["database"] = f"cannot start the round: {cause}"
+            logger.error("database unavailable at round start: %s", cause)
+            return
         self._activity = {s.id: activity.get(s.id) for s in sources}
         self.windows = self.source_windows(sources, now)
         self.crawler.stats.set_value("feed/sources_due", len(sources))

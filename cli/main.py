@@ -41,9 +41,14 @@ def build_app() -> typer.Typer:
     from cli.search import search
     from cli.sources import sources_check, sources_list
 
+    from cli.database import EXIT_STATUSES
+
     app = typer.Typer(
         name="presscut",
         help="News clipping: watch feeds and sites, store matching articles as clippings.",
+        # One paragraph a status: click rewraps the lines of a paragraph.
+        epilog="Exit status of every command (see docs/errors.md):\n\n"
+        + "\n\n".join(f"{code}: {meaning}" for code, meaning in EXIT_STATUSES),
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,

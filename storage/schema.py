@@ -27,4 +27,8 @@ def integrity_problems(conn: Connection) -> list[str]:
     if conn.dialect.name != "sqlite":
         return []
     rows = conn.execute(text(f"PRAGMA quick_check({MAX_PROBLEMS})")).scalars().all()
-    return [] if rows == ["ok"] else [str(row) for row in rows]
+    if rows == ["ok"]:
+        return []
+    # A row may hold several lines under a "*** in database main ***" header.
+    lines = (line.strip() for row in rows for line in str(row).splitlines())
+    return [line for line in lines if line and not line.startswith("***")][:MAX_PROBLEMS]

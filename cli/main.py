@@ -27,6 +27,7 @@ def build_app() -> typer.Typer:
     import typer
 
     from cli.crawl import crawl
+    from cli.database import EXIT_STATUSES
     from cli.db import db_upgrade
     from cli.demo import demo
     from cli.discover import sources_discover
@@ -40,8 +41,6 @@ def build_app() -> typer.Typer:
     from cli.run import run
     from cli.search import search
     from cli.sources import sources_check, sources_list
-
-    from cli.database import EXIT_STATUSES
 
     app = typer.Typer(
         name="presscut",

@@ -251,3 +251,31 @@ def test_help_documents_every_exit_status() -> None:
     out = " ".join(ok("--help").stdout.replace("│", " ").split())
     for text in ("0: done", "2: a usage or configuration error", "4: the database is missing"):
         assert text in out
+
+
+def test_a_database_fault_at_round_start_is_reported_not_no_source_due(corrupt: Path) -> None:
+    """Full disk or a damaged file when the round reads its sources: the
+    spider polls nothing and records why, so the round ends failed with
+    that cause instead of a traceback and "no source was due"."""
+    import asyncio
+
+    from config import load_config
+    from scraper.spiders.feed import FeedSpider
+
+    (corrupt / "sources.toml").write_text(
+        '[[topics]]\nname = "floods"\ninclude = ["flood"]\n\n[[sources]]\nid = "herald"\n'
+        'outlet = "Herald"\nurl = "https://herald.example/feed.xml"\ntopics = ["floods"]\n',
+        encoding="utf-8",
+    )
+    spider = FeedSpider()
+    spider.config = load_config(corrupt, environ={})
+    spider.store = open_store(spider.config.settings.database.url)
+
+    async def requests() -> list[object]:
+        return [request async for request in spider.start()]
+
+    try:
+        assert asyncio.run(requests()) == []
+    finally:
+        spider.store.close()
+    assert spider.errors == {"database": "cannot start the round: file is not a database"}

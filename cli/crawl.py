@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from cli.database import open_command_store
+from cli.database import DATABASE_UNAVAILABLE, open_command_store
 from cli.options import ConfigDir, console, errors, load
+from storage.faults import database_name
 
 if TYPE_CHECKING:
     from scraper.round import RoundReport
@@ -63,6 +64,15 @@ def crawl(
             log_level=log_level,
             extensions=extensions,
         )
+    if not report.summary and report.errors.get("database"):
+        # Nothing was polled: the database failed as the round started.
+        errors.print(
+            f"database {database_name(config.settings.database.url)}: {report.errors['database']}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(DATABASE_UNAVAILABLE)
     print_report(report)
     if report.status != "finished":
         raise typer.Exit(1)

@@ -102,7 +102,8 @@ class StoreStage(Stage):
             logger.warning("clipping not stored: %s: %s", item.url, cause)
             if item.source_id:
                 self.spider.summary[item.source_id]["failed"] += 1
-                self.spider.errors.setdefault(item.source_id, f"database: not stored: {cause}")
+                errors = getattr(self.spider, "errors", {})  # the round's first error per source
+                errors.setdefault(item.source_id, f"database: not stored: {cause}")
         for item in without_rejected(clippings, result):
             if item.source_id:
                 self.spider.summary[item.source_id]["new"] += 1

@@ -45,7 +45,7 @@ def to_row(clipping: Clipping, now: datetime) -> dict[str, Any]:
         raise ValueError(f"clipping without url_hash: {clipping.url}")
     if clipping.status not in STATUSES:
         raise ValueError(f"clipping status {clipping.status!r} is not one of {STATUSES}")
-    row = {name: _clean(getattr(clipping, name)) for name in FIELDS}
+    row = {name: clean_value(getattr(clipping, name)) for name in FIELDS}
     row["cluster"] = clipping.cluster or clipping.url_hash
     bands = simhash_bands(clipping.simhash) if clipping.simhash is not None else (None,) * 4
     for i, band in enumerate(bands):
@@ -54,7 +54,9 @@ def to_row(clipping: Clipping, now: datetime) -> dict[str, Any]:
     return row
 
 
-def _clean(value: Any) -> Any:
+def clean_value(value: Any) -> Any:
+    """A column value as stored: text cleaned (`scraper.text.clean_text`),
+    each string of a list too, anything else as it is."""
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, list | tuple):  # authors, topics, matched_terms

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, select, tuple_, update
 
 from scraper.items import Clipping
-from storage.clippings import copy_status_to_topics, from_row
+from storage.clippings import clean_value, copy_status_to_topics, from_row
 from storage.engine import dialect_insert
 from storage.models import clipping_topics, clippings, cluster_citations
 
@@ -203,7 +203,7 @@ def edit(
     row = conn.execute(select(clippings).where(clippings.c.id == clipping_id)).first()
     if row is None:
         raise ReviewError(f"no clipping with id {clipping_id}")
-    values = dict(changes)
+    values = {name: clean_value(value) for name, value in changes.items()}
     if "title" in values:
         values["title_from"] = "curator"
     if "excerpt" in values:

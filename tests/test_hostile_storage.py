@@ -215,3 +215,12 @@ def test_round_lock_is_shared_through_a_symlinked_path(tmp_path: Path) -> None:
         first.close()
         second.close()
     assert not (tmp_path / "k2.db.round-lock").exists()
+
+
+def test_a_curator_s_edit_is_cleaned_too(store: Store) -> None:
+    store.write_batch([clip(1)], [], [])
+    [(clipping_id, _)] = list(store.iter_clippings())
+    edited = store.edit_clipping(
+        clipping_id, {"title": "Edited \x1b]52;c;cm0K\x07 \udfff", "authors": ["A\x00B"]}
+    )
+    assert edited.title == "Edited ]52;c;cm0K " and edited.authors == ["AB"]

@@ -60,11 +60,6 @@ def clean_list(values: Iterable[str]) -> list[str]:
     return [text for text in (clean_text(v) for v in values) if text]
 
 
-def is_clean(value: str) -> bool:
-    """Whether `clean_text` would leave ``value`` as it is."""
-    return clean_text(value) == value
-
-
 def clean_fields(record: Any) -> list[str]:
     """Clean every text field of the dataclass instance ``record`` in place:
     `clean_text` for a string, `clean_list` for a list or tuple of strings

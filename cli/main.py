@@ -36,7 +36,7 @@ def build_app() -> typer.Typer:
     from cli.housekeeping import db_prune
     from cli.importer import import_clippings
     from cli.publish import archive, digest, feed, post, publish_posts_command, publish_wordpress
-    from cli.review import approve, cite, edit, queue, reject
+    from cli.review import approve, cite, edit, queue, reject, show
     from cli.run import run
     from cli.search import search
     from cli.sources import sources_check, sources_list
@@ -62,6 +62,7 @@ def build_app() -> typer.Typer:
     app.command("approve")(approve)
     app.command("reject")(reject)
     app.command("edit")(edit)
+    app.command("show")(show)
     app.command("cite")(cite)
     app.command("search")(search)
     app.command("post")(post)

@@ -55,11 +55,13 @@ def sources_check(
     chosen = [s for s in config.sources if not source or s.id in source]
     from scrapy.crawler import CrawlerProcess
 
+    from scraper.crawl_log import quiet_crawl_logging
     from scraper.round import scrapy_settings
     from scraper.spiders.check import CheckSpider
 
     process = CrawlerProcess(scrapy_settings(config))
     crawler = process.create_crawler(CheckSpider)
+    quiet_crawl_logging(crawler)
     process.crawl(crawler, sources=chosen)
     process.start()
     results = crawler.spider.results

@@ -30,6 +30,7 @@ def build_app() -> typer.Typer:
     from cli.db import db_upgrade
     from cli.demo import demo
     from cli.discover import sources_discover
+    from cli.exit_status import help_text
     from cli.export import export
     from cli.extract import extract
     from cli.health import sources_health
@@ -47,6 +48,7 @@ def build_app() -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        epilog=help_text(),
     )
     sources_app = typer.Typer(help="Configured sources.", no_args_is_help=True)
     db_app = typer.Typer(help="The database.", no_args_is_help=True)

@@ -91,5 +91,9 @@ def _name_sources() -> None:
     from scrapy.utils.log import get_scrapy_root_handler
 
     handler = get_scrapy_root_handler()
-    if handler is not None and not any(isinstance(f, NamedSource) for f in handler.filters):
+    # A null handler (``presscut run``, whose own handler prints the source
+    # as a key) must not rewrite the records the other handlers see.
+    if handler is None or isinstance(handler, logging.NullHandler):
+        return
+    if not any(isinstance(f, NamedSource) for f in handler.filters):
         handler.addFilter(NamedSource())

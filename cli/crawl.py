@@ -6,10 +6,10 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from cli.database import DATABASE_UNAVAILABLE, open_command_store
 from cli.options import ConfigDir, console, errors, load
+from cli.terminal import Column, print_table
 from storage.faults import database_name
 
 if TYPE_CHECKING:
@@ -86,11 +86,10 @@ def print_report(report: RoundReport) -> None:
     unchanged feeds stays readable (and quick to print)."""
     from scraper.round import OUTCOMES
 
-    table = Table(title=f"crawl run {report.run_id}: {report.status}")
-    table.add_column("source")
-    for outcome in OUTCOMES:
-        table.add_column(outcome.replace("_", "-"), justify="right")
-    table.add_column("error")
+    columns = [Column("source", key=True)]
+    columns += [Column(o.replace("_", "-"), justify="right") for o in OUTCOMES]
+    columns.append(Column("error"))
+    rows = []
     quiet = 0
     for source_id in sorted(report.summary):
         counts = report.summary[source_id]
@@ -98,11 +97,11 @@ def print_report(report: RoundReport) -> None:
         if not error and not any(counts.get(o, 0) for o in OUTCOMES):
             quiet += 1
             continue
-        table.add_row(source_id, *(str(counts.get(o, 0)) for o in OUTCOMES), error)
+        rows.append((source_id, *(str(counts.get(o, 0)) for o in OUTCOMES), error))
     if not report.summary and not report.errors.get("database"):
         console.print("no source was due")
-    elif table.row_count:
-        console.print(table)
+    elif rows:
+        print_table(console, f"crawl run {report.run_id}: {report.status}", columns, rows)
     else:
         console.print(f"crawl run {report.run_id}: {report.status}")
     if quiet:

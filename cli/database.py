@@ -14,7 +14,7 @@ Every command that reads or writes clippings opens its store with
   the cause, and exit status `DATABASE_UNAVAILABLE`; no traceback.
 
 Exit statuses of every command (also in ``presscut --help`` and
-docs/errors.md): see `EXIT_STATUSES`.
+docs/errors.md): see `cli.exit_status`.
 """
 
 from __future__ import annotations
@@ -27,23 +27,12 @@ from alembic.util.exc import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from cli.exit_status import DATABASE_UNAVAILABLE
 from cli.options import errors
 from config import Config
 from storage import Store
 from storage.engine import make_engine
 from storage.faults import database_name, fault_message
-
-#: Exit status of a command whose database is missing or cannot be used.
-DATABASE_UNAVAILABLE = 4
-
-#: What each exit status means, for every command.
-EXIT_STATUSES = (
-    (0, "done"),
-    (1, "the command failed, or some of its input was refused (see the messages)"),
-    (2, "a usage or configuration error"),
-    (3, "another crawl round holds the database's round lock (crawl)"),
-    (DATABASE_UNAVAILABLE, "the database is missing, unreachable or unusable"),
-)
 
 
 def sqlite_file(url: str) -> Path | None:

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cli.crawl import print_report
 from cli.options import console, load
+from cli.terminal import Column, print_table
 from demo.server import LocalWeb
 from storage import open_store
 
@@ -65,11 +65,10 @@ def demo(
         rows = list(store.iter_clippings())
     finally:
         store.close()
-    table = Table(title=f"{len(rows)} clipping(s) in the review queue")
-    for column in ("id", "outlet", "title", "authors", "date", "cluster"):
-        table.add_column(column)
-    for clipping_id, c in rows:
-        table.add_row(
+    columns = [Column("id", justify="right", key=True)]
+    columns += [Column(name) for name in ("outlet", "title", "authors", "date", "cluster")]
+    table = [
+        (
             str(clipping_id),
             c.outlet or "",
             c.title or "",
@@ -77,7 +76,9 @@ def demo(
             c.published_at.date().isoformat() if c.published_at else "",
             (c.cluster or "")[:8],
         )
-    console.print(table)
+        for clipping_id, c in rows
+    ]
+    print_table(console, f"{len(rows)} clipping(s) in the review queue", columns, table)
     console.print(f"database: {db}")
     console.print(f"config:   {config_dir}")
     console.print(f"next:     presscut export --config {config_dir} --format jsonl")

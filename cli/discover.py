@@ -29,11 +29,13 @@ def sources_discover(
         raise typer.Exit(2)
     from scrapy.crawler import CrawlerProcess
 
+    from scraper.crawl_log import quiet_crawl_logging
     from scraper.discovery import DiscoverySpider, render
     from scraper.round import scrapy_settings
 
     process = CrawlerProcess(scrapy_settings(config))
     crawler = process.create_crawler(DiscoverySpider)
+    quiet_crawl_logging(crawler)
     process.crawl(crawler, url=url)
     process.start()
     spider = crawler.spider

@@ -27,17 +27,17 @@ def build_app() -> typer.Typer:
     import typer
 
     from cli.crawl import crawl
-    from cli.database import EXIT_STATUSES
     from cli.db import db_upgrade
     from cli.demo import demo
     from cli.discover import sources_discover
+    from cli.exit_status import help_text
     from cli.export import export
     from cli.extract import extract
     from cli.health import sources_health
     from cli.housekeeping import db_prune
     from cli.importer import import_clippings
     from cli.publish import archive, digest, feed, post, publish_posts_command, publish_wordpress
-    from cli.review import approve, cite, edit, queue, reject
+    from cli.review import approve, cite, edit, queue, reject, show
     from cli.run import run
     from cli.search import search
     from cli.sources import sources_check, sources_list
@@ -45,12 +45,10 @@ def build_app() -> typer.Typer:
     app = typer.Typer(
         name="presscut",
         help="News clipping: watch feeds and sites, store matching articles as clippings.",
-        # One paragraph a status: click rewraps the lines of a paragraph.
-        epilog="Exit status of every command (see docs/errors.md):\n\n"
-        + "\n\n".join(f"{code}: {meaning}" for code, meaning in EXIT_STATUSES),
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        epilog=help_text(),
     )
     sources_app = typer.Typer(help="Configured sources.", no_args_is_help=True)
     db_app = typer.Typer(help="The database.", no_args_is_help=True)
@@ -66,6 +64,7 @@ def build_app() -> typer.Typer:
     app.command("approve")(approve)
     app.command("reject")(reject)
     app.command("edit")(edit)
+    app.command("show")(show)
     app.command("cite")(cite)
     app.command("search")(search)
     app.command("post")(post)

@@ -26,7 +26,14 @@ from config import Config
 from digest.dates import parse_when, week_period
 from digest.entries import single_post
 from digest.feed import atom_feed
-from digest.publisher import PublishError, archive_posts, make_digest, posts_of, publish_posts
+from digest.publisher import (
+    PublishError,
+    archive_posts,
+    make_digest,
+    posts_of,
+    publish_posts,
+    sweep_digest,
+)
 from digest.render import Renderer
 from digest.wordpress import WordPressClient, WordPressError, publish_to_wordpress
 from digest.wxr import slug, wxr_document
@@ -110,40 +117,57 @@ def digest(
     output: OutputOption = None,
     config_dir: ConfigDir = None,
 ) -> None:
-    """Make (and record) the digest of a period: by default since the last one."""
+    """Make (and record) a digest: by default of every approved story in no
+    digest yet, whatever its article date; ``--week`` or ``--since/--until``
+    take the stories dated in that period instead."""
     config = load(config_dir)
     store, renderer = _open(config)
     now = datetime.now(UTC)
     if week is not None and (since is not None or until is not None):
         raise typer.BadParameter("give --week or --since/--until, not both")
     start: datetime | None
+    when_posted = _when(posted_at, renderer, "--posted-at") or now
     with store:
-        if week is not None:
-            try:
-                start, end = week_period(
-                    week, config.settings.publishing.week_ends_on, renderer.tz
-                )
-                start, end = storable_datetime(start, "--week"), storable_datetime(end, "--week")
-            except OverflowError:
-                raise typer.BadParameter(f"--week: {week!r} is beyond the calendar") from None
-            except ValueError as exc:
-                raise typer.BadParameter(str(exc)) from None
+        if week is None and since is None and until is None:
+            result, selection = sweep_digest(
+                store,
+                renderer,
+                now=now,
+                posted_at=when_posted,
+                topic_order=list(config.topics),
+                record=not preview,
+            )
+            typer.echo(selection.describe(renderer.tz), err=True)
+            if result is None:
+                return
         else:
-            start = _when(since, renderer, "--since") or store.last_digest_end()
-            end = _when(until, renderer, "--until") or now
-        result = make_digest(
-            store,
-            renderer,
-            start=start,
-            end=end,
-            posted_at=_when(posted_at, renderer, "--posted-at") or now,
-            topic_order=list(config.topics),
-            record=not preview,
-        )
-        if result is None:
-            frm = start.isoformat() if start else "the beginning"
-            console.print(f"nothing to digest from {frm} to {end.isoformat()}")
-            return
+            if week is not None:
+                try:
+                    start, end = week_period(
+                        week, config.settings.publishing.week_ends_on, renderer.tz
+                    )
+                    start = storable_datetime(start, "--week")
+                    end = storable_datetime(end, "--week")
+                except OverflowError:
+                    raise typer.BadParameter(f"--week: {week!r} is beyond the calendar") from None
+                except ValueError as exc:
+                    raise typer.BadParameter(str(exc)) from None
+            else:
+                start = _when(since, renderer, "--since") or store.last_digest_end()
+                end = _when(until, renderer, "--until") or now
+            result = make_digest(
+                store,
+                renderer,
+                start=start,
+                end=end,
+                posted_at=when_posted,
+                topic_order=list(config.topics),
+                record=not preview,
+            )
+            if result is None:
+                frm = start.isoformat() if start else "the beginning"
+                console.print(f"nothing to digest from {frm} to {end.isoformat()}")
+                return
         item = posts_of(store, [result.publication])[0]
     item = renderer.groups(item, list(config.topics))
     _emit(renderer.digest(item, fmt.value, fragment), output)

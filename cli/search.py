@@ -11,6 +11,7 @@ import typer
 
 from cli.database import open_command_store
 from cli.options import ConfigDir, console, load
+from cli.terminal import print_line
 from scraper.items import STATUSES
 
 
@@ -33,6 +34,4 @@ def search(
     for hit in hits:
         c = hit.clipping
         day = c.published_at.date().isoformat() if c.published_at else "----------"
-        line = f"{hit.id:>6}  {day}  {c.outlet or '?'}  {c.title or c.headline or c.url}"
-        # One line per clipping, never wrapped: easy to read and to grep.
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
+        print_line(console, [f"{hit.id:>6}", day, c.outlet or "?", c.title or c.headline or c.url])

@@ -17,6 +17,7 @@ from scrapy.utils.project import get_project_settings
 from sqlalchemy.exc import SQLAlchemyError
 
 from config import Config
+from scraper.crawl_log import quiet_crawl_logging
 from scraper.spiders.feed import FeedSpider
 from storage import open_store
 
@@ -88,8 +89,10 @@ def run_round(
     settings = scrapy_settings(config, log_level=log_level)
     if extensions:
         settings.set("EXTENSIONS", extensions, priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=log_level != "NONE")
+    settings.set("LOG_INSTALL_ROOT_HANDLER", log_level != "NONE", priority="cmdline")
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(FeedSpider)
+    quiet_crawl_logging(crawler)
     status = "failed"
     try:
         process.crawl(crawler, source_ids=source_ids or None, force=force)

@@ -6,6 +6,8 @@ Contract of `clean_text` (str in, str out, never raises):
   ``json.loads`` produces from a valid ``"\\udfff"``) are removed;
 * NUL and the other C0 controls are removed, except tab and newline; a
   carriage return (alone or in CRLF) becomes a newline;
+* terminal escape sequences (CSI, OSC, DCS and the like, 7- and 8-bit) are
+  removed whole, introducer and body;
 * DEL and the C1 controls (U+007F-U+009F), which include the terminal's
   escape introducers (CSI, OSC), are removed;
 * Unicode non-characters (U+FDD0-U+FDEF and U+xFFFE/U+xFFFF of every plane)
@@ -41,12 +43,29 @@ _REMOVED = re.compile(
     "\U0010fffe\U0010ffff]"
 )
 _CARRIAGE_RETURN = re.compile("\r\n?")
+#: Terminal escape sequences, 7- and 8-bit, removed whole (introducer and
+#: body) so that no ``[2J`` is left behind when the introducer goes.  A
+#: string sequence (OSC, DCS) counts only with its terminator, within 2,048
+#: characters: an unterminated introducer alone must not swallow an article.
+ESCAPE_SEQUENCES = re.compile(
+    r"""
+      \x1b\][^\x07\x1b\x9c]{0,2048}(?:\x07|\x1b\\|\x9c)   # OSC ... BEL or ST
+    | \x1b[P^_X][^\x1b\x9c]{0,2048}(?:\x1b\\|\x9c)         # DCS, PM, APC, SOS ... ST
+    | \x1b\[[0-?]*[ -/]*[@-~]?                            # CSI
+    | \x1b[ -/]*[0-~]?                                    # other ESC sequences
+    | \x9d[^\x07\x9c]{0,2048}(?:\x07|\x9c)                 # 8-bit OSC
+    | [\x90\x98\x9e\x9f][^\x9c]{0,2048}\x9c                # 8-bit DCS, SOS, PM, APC
+    | \x9b[0-?]*[ -/]*[@-~]?                              # 8-bit CSI
+    """,
+    re.VERBOSE,
+)
 
 
 def clean_text(value: str) -> str:
     """``value`` without the characters listed in the module docstring."""
     if value.isascii() and value.isprintable():
         return value  # the common case, at no cost
+    value = ESCAPE_SEQUENCES.sub("", value)
     return _REMOVED.sub("", _CARRIAGE_RETURN.sub("\n", value))
 
 

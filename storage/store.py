@@ -385,10 +385,13 @@ class Store:
         with self._write() as conn:
             return review.reject(conn, ids, reason, _now())
 
-    def edit_clipping(self, clipping_id: int, changes: Mapping[str, Any]) -> Clipping:
-        """Store a curator's edit (fields in `storage.review.EDITABLE`)."""
+    def edit_clipping(
+        self, clipping_id: int, changes: Mapping[str, Any], correction: bool = False
+    ) -> Clipping:
+        """Store a curator's edit (fields in `storage.review.EDITABLE`); a
+        published clipping only as a ``correction`` (see `storage.review.edit`)."""
         with self._write() as conn:
-            return review.edit(conn, clipping_id, changes, _now())
+            return review.edit(conn, clipping_id, changes, _now(), correction)
 
     def cite(self, clipping_id: int) -> str:
         """Make ``clipping_id`` its cluster's citation; returns the cluster."""

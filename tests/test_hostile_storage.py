@@ -56,7 +56,7 @@ def clip(n: int, source_id: str = "herald", **changes: Any) -> Clipping:
     [
         ("Eve \udfff", "Eve "),
         ("Nul\x00Author", "NulAuthor"),
-        ("a\x01b\x1b[2Jc\x7f\x9bd", "ab[2Jcd"),
+        ("a\x01b\x1b[2Jc\x7fd\x9b1m", "abcd"),  # escape sequences go whole
         ("tab\tand\nnewline", "tab\tand\nnewline"),
         ("crlf\r\nand cr\rend", "crlf\nand cr\nend"),
         ("non\ufdd0char\uffff\U0010fffe", "nonchar"),
@@ -223,4 +223,4 @@ def test_a_curator_s_edit_is_cleaned_too(store: Store) -> None:
     edited = store.edit_clipping(
         clipping_id, {"title": "Edited \x1b]52;c;cm0K\x07 \udfff", "authors": ["A\x00B"]}
     )
-    assert edited.title == "Edited ]52;c;cm0K " and edited.authors == ["AB"]
+    assert edited.title == "Edited  " and edited.authors == ["AB"]

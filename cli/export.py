@@ -1,4 +1,9 @@
-"""``presscut export``: stored clippings as JSON Lines or CSV."""
+"""``presscut export``: stored clippings as JSON Lines or CSV.
+
+A CSV cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``,
+``@``, tab or carriage return first) is written with a leading ``'``
+(`digest.text.spreadsheet_cell`); JSON Lines keeps every value as stored.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from cli.options import ConfigDir, load
+from digest.text import spreadsheet_cell
 from scraper.items import STATUSES, Clipping
 from storage import open_store
 
@@ -45,7 +51,7 @@ def write(rows: Any, fmt: Format, out: TextIO) -> int:
         else:
             row["authors"] = "; ".join(row["authors"])
             row["topics"] = "; ".join(row["topics"])
-            writer.writerow(row)
+            writer.writerow({key: spreadsheet_cell(value) for key, value in row.items()})
         count += 1
     return count
 

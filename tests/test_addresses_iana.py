@@ -178,7 +178,12 @@ def test_a_name_resolving_to_a_refused_address_is_answered_once(tmp_path: Path) 
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     urls = {"named": f"http://localhost:{port}/feed.xml"}
-    crawl = {"allow_loopback": False, "retry_times": 2, "retry_backoff": 5.0}
+    crawl = {
+        "allow_loopback": False,
+        "retry_times": 2,
+        "retry_backoff": 5.0,
+        "retry_after_max": 30.0,
+    }
     config = write_config(tmp_path / "config", db, urls, crawl=crawl)
     result = crawl_round(config)
     assert result.status == "finished", result.output
@@ -194,7 +199,12 @@ def test_discover_answers_a_refused_name_at_once(tmp_path: Path) -> None:
     """``sources discover`` runs on the crawl's Scrapy stack: the refused
     name is reported without a retry (a retry would pause 10 s, then 20 s)."""
     db = f"sqlite:///{tmp_path / 'presscut.db'}"
-    crawl = {"allow_loopback": False, "retry_times": 2, "retry_backoff": 10.0}
+    crawl = {
+        "allow_loopback": False,
+        "retry_times": 2,
+        "retry_backoff": 10.0,
+        "retry_after_max": 30.0,
+    }
     config = write_config(tmp_path / "config", db, {"x": "https://x.example/f"}, crawl=crawl)
     started = time.monotonic()
     result = presscut("sources", "discover", "http://localhost:9/", "--config", str(config))

@@ -79,10 +79,13 @@ def export(
     try:
         store.upgrade()
         rows = store.iter_clippings(status=status)
+        # A lone surrogate cannot be UTF-8: it is written as "?", not a crash.
         if output is None:
+            if hasattr(sys.stdout, "reconfigure"):
+                sys.stdout.reconfigure(errors="replace")
             write(rows, fmt, sys.stdout)
         else:
-            with output.open("w", encoding="utf-8", newline="") as handle:
+            with output.open("w", encoding="utf-8", errors="replace", newline="") as handle:
                 count = write(rows, fmt, handle)
             typer.echo(f"{count} clipping(s) written to {output}", err=True)
     finally:

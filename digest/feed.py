@@ -68,11 +68,16 @@ def atom_feed(renderer: Renderer, clippings: Sequence[tuple[int, Clipping]]) -> 
         # Atom requires a title: a headline of control characters alone
         # falls back to the title, then to the link.
         fe.title(xml_text(item.headline) or xml_text(item.title) or link or "untitled")
-        if link:
-            fe.link(href=link, rel="alternate")
         byline = xml_text(renderer.byline(item))
         excerpt = xml_text(item.excerpt)
-        fe.summary(f"{byline}:… {excerpt}" if byline else excerpt)
+        summary = f"{byline}:… {excerpt}" if byline else excerpt
+        if link:
+            fe.link(href=link, rel="alternate")
+        else:
+            # Atom wants an alternate link or content: a clipping whose URL
+            # cannot be linked carries its summary as content.
+            fe.content(summary, type="text")
+        fe.summary(summary)
         for author in filter(None, map(xml_text, item.authors)):
             fe.author(name=author)
         for topic in filter(None, map(xml_text, item.topics)):

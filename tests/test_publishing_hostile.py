@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,9 @@ def run_in_chromium(pages: dict[str, str]) -> dict[str, dict[str, Any]]:
     whether any script marked the window, after the page settled."""
     playwright = pytest.importorskip("playwright.sync_api")
     if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium")
+        if os.environ.get("PRESSCUT_REQUIRE_SERVICES") == "1":
+            pytest.fail("no /usr/bin/chromium (Debian package chromium)")
+        pytest.skip("no /usr/bin/chromium (Debian package chromium)")
     seen: dict[str, dict[str, Any]] = {}
     with playwright.sync_playwright() as driver:
         browser = driver.chromium.launch(

@@ -177,7 +177,9 @@ class _GuardedReceiver:
             self.refused.append(reason)
 
     def resolutionComplete(self) -> None:
-        if not self.allowed and self.refused:
+        if self.allowed:
+            _refusals.pop(self.name.lower(), None)  # it resolves somewhere allowed now
+        elif self.refused:
             reason = self.refused[0]
             if not reason.startswith(f"{self.name} "):
                 reason = f"{self.name} resolves to {reason.replace(' is ', ', ', 1)}"

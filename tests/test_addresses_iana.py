@@ -72,7 +72,7 @@ def test_resolver_passes_ipv6_answers_and_aaaa_only_names() -> None:
     }
     for name in table:
         dnscache.pop(name, None)
-    resolver = AddressGuardResolver(NoReactor(table), 0, STRICT)
+    resolver = AddressGuardResolver(NoReactor(table), 100, STRICT)
     assert resolve(resolver, "v6only.test") == ["2606:4700::6810:84e5"]
     assert resolve(resolver, "both.test") == ["93.184.215.14", "2606:4700::6810:84e5"]
     assert resolve(resolver, "2606:4700::1111") == ["2606:4700::1111"]
@@ -83,7 +83,7 @@ def test_resolver_passes_ipv6_answers_and_aaaa_only_names() -> None:
 
 def test_resolver_refuses_a_name_whose_only_answer_is_ipv6_loopback() -> None:
     dnscache.pop("v6loop.test", None)
-    resolver = AddressGuardResolver(NoReactor({"v6loop.test": ["::1"]}), 0, STRICT)
+    resolver = AddressGuardResolver(NoReactor({"v6loop.test": ["::1"]}), 100, STRICT)
     assert resolve(resolver, "v6loop.test") == []
     assert addresses.refusal_for("v6loop.test") == (
         "refused: v6loop.test resolves to ::1, a loopback address"
@@ -93,7 +93,7 @@ def test_resolver_refuses_a_name_whose_only_answer_is_ipv6_loopback() -> None:
 def test_real_getaddrinfo_resolves_both_families() -> None:
     from twisted.internet import reactor
 
-    resolver = AddressGuardResolver(reactor, 0, LOOPBACK_OK)
+    resolver = AddressGuardResolver(reactor, 100, LOOPBACK_OK)
     # The reactor's own resolver is getaddrinfo-based (IPv4 and IPv6).
     assert type(resolver.original_resolver).__name__ == "GAIResolver"
 

@@ -314,19 +314,19 @@ def test_plain_text_posts_and_digests_carry_the_clean_link(tmp_path: Path) -> No
     url = "https://lakeside.example.org/shingle-bar?utm_source=rss&utm_medium=feed&id=7"
     folder = posted(tmp_path, [record(url, "Shingle bar breach floods homes")])
     c = ("--config", str(folder))
-    ok("digest", "--week", "2026-W45", "--posted-at", "2026-11-09T08:00:00+00:00", *c)
+    week = ("--week", "2026-W45", "--posted-at", "2026-11-09T08:00:00+00:00")
     clean = "https://lakeside.example.org/shingle-bar?id=7"
     outputs = {
+        "digest.txt": ok("digest", *week, "--format", "txt", *c).stdout,
         "post.txt": ok("post", "1", "--format", "txt", *c).stdout,
-        "archive.txt": ok("archive", "--format", "txt", *c).stdout,
         "post.html": ok("post", "1", "--format", "html", *c).stdout,
         "feed": ok("feed", *c).stdout,
         "wxr": ok("export", "--format", "wxr", *c).stdout,
     }
     for name, text in outputs.items():
         assert "utm_" not in text, name
-    assert clean in outputs["post.txt"]
-    assert clean in outputs["archive.txt"]
+    assert f"\n{clean}\n" in outputs["post.txt"]
+    assert f"\n{clean}\n" in outputs["digest.txt"]
     assert clean in outputs["feed"]
     assert clean in outputs["wxr"]
 

@@ -1,4 +1,9 @@
-"""``presscut export``: stored clippings as JSON Lines or CSV."""
+"""``presscut export``: stored clippings as JSON Lines or CSV.
+
+A CSV cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``,
+``@``, tab or carriage return first) is written with a leading ``'``
+(`digest.text.spreadsheet_cell`); JSON Lines keeps every value as stored.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import typer
 
 from cli.database import open_command_store
 from cli.options import ConfigDir, errors, load
+from digest.text import spreadsheet_cell
 from scraper.items import STATUSES, Clipping
 
 #: Columns of the CSV export, in order; JSON Lines carries every field.
@@ -48,7 +54,7 @@ def write(rows: Any, fmt: Format, out: TextIO) -> int:
         else:
             row["authors"] = "; ".join(row["authors"])
             row["topics"] = "; ".join(row["topics"])
-            writer.writerow(row)
+            writer.writerow({key: spreadsheet_cell(value) for key, value in row.items()})
         count += 1
     return count
 
@@ -74,7 +80,10 @@ def export(
     config = load(config_dir)
     with open_command_store(config, create=False) as store:
         rows = store.iter_clippings(status=status)
+        # A lone surrogate cannot be UTF-8: it is written as "?", not a crash.
         if output is None:
+            if hasattr(sys.stdout, "reconfigure"):
+                sys.stdout.reconfigure(errors="replace")
             write(rows, fmt, sys.stdout)
         else:
             try:
@@ -101,7 +110,7 @@ def _write_whole(output: Path, fill: Callable[[TextIO], int]) -> int:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="") as handle:
             count = fill(handle)
         os.replace(temporary, output)
     except BaseException:

@@ -16,7 +16,7 @@ import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -77,14 +77,41 @@ def _when(value: str | None, renderer: Renderer, what: str) -> datetime | None:
         raise typer.BadParameter(str(exc)) from None
 
 
+def _cannot_write(output: Path, exc: OSError) -> NoReturn:
+    message = f"error: cannot write {output}: {exc.strerror or exc}"
+    errors.print(message, highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(1) from None
+
+
+def _prepare(output: Path | None) -> None:
+    """Make sure ``-o FILE`` can be written: its folder is created when
+    missing; a folder that cannot be made, or a FILE that is a folder, is a
+    one-line error (exit 1) before anything is rendered or recorded."""
+    if output is None:
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if output.is_dir():
+            raise IsADirectoryError("it is a folder")
+        if not os.access(output.parent, os.W_OK):
+            raise PermissionError("its folder is not writable")
+    except OSError as exc:
+        _cannot_write(output, exc)
+
+
 def _emit(text: str | bytes, output: Path | None) -> None:
-    data = text.encode("utf-8") if isinstance(text, str) else text
+    # A lone surrogate cannot be UTF-8: it becomes "?" rather than a crash.
+    data = text.encode("utf-8", "replace") if isinstance(text, str) else text
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
-    else:
+        return
+    _prepare(output)
+    try:
         output.write_bytes(data)
-        typer.echo(f"written to {output}", err=True)
+    except OSError as exc:
+        _cannot_write(output, exc)
+    typer.echo(f"written to {output}", err=True)
 
 
 def post(
@@ -121,6 +148,7 @@ def digest(
     digest yet, whatever its article date; ``--week`` or ``--since/--until``
     take the stories dated in that period instead."""
     config = load(config_dir)
+    _prepare(output)  # a -o that cannot be written records no digest
     store, renderer = _open(config)
     now = datetime.now(UTC)
     if week is not None and (since is not None or until is not None):

@@ -33,6 +33,7 @@ download handlers and the Twisted ones they wrap.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -81,9 +82,15 @@ def classify_failure(failure: Any) -> tuple[str, str]:
     from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
     from scraper.addresses import AddressRefused, refusal_for
+    from scraper.politeness import HostBudgetSpent
 
     exc = failure.value
     request = getattr(failure, "request", None)
+    if isinstance(exc, HostBudgetSpent):
+        # The kind of the host's last failure, with a message of its own:
+        # the last failure's message is another request's.
+        last = SimpleNamespace(value=exc.last, request=request)
+        return classify_failure(last)[0], str(exc)
     if isinstance(exc, HttpError):
         return _http_status(exc.response)
     if isinstance(exc, AddressRefused):

@@ -33,13 +33,8 @@ from sqlalchemy import Connection, Select, select, tuple_, update
 from scraper.items import Clipping
 from storage.clippings import clean_value, copy_status_to_topics, from_row
 from storage.engine import dialect_insert
-from storage.models import (
-    clipping_topics,
-    clippings,
-    cluster_citations,
-    publication_items,
-    publications,
-)
+from storage.models import clipping_topics, clippings, cluster_citations
+from storage.publishing import retitle_posts
 
 #: Fields a curator may edit in review (see `edit`).
 EDITABLE = ("title", "headline", "excerpt", "excerpt_paraphrased", "via", "authors", "outlet")
@@ -235,14 +230,7 @@ def edit(
         )
     updated = from_row(conn.execute(select(clippings).where(clippings.c.id == clipping_id)).one())
     if row.status == "published" and values:
-        posts = select(publication_items.c.publication_id).where(
-            publication_items.c.clipping_id == clipping_id, publication_items.c.kind == "post"
-        )
-        conn.execute(
-            update(publications)
-            .where(publications.c.id.in_(posts))
-            .values(title=updated.headline or updated.title or updated.url, updated_at=now)
-        )
+        retitle_posts(conn, clipping_id, updated.headline or updated.title or updated.url, now)
     return updated
 
 

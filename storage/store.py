@@ -450,6 +450,12 @@ class Store:
             publishing.mark_posted(conn, [(i, when) for i, _, when in posts], now)
         return ids
 
+    def retitle_posts(self, clipping_id: int, title: str) -> int:
+        """Re-title the posts of a clipping (see
+        `storage.publishing.retitle_posts`); how many changed."""
+        with self._write() as conn:
+            return publishing.retitle_posts(conn, clipping_id, title, _now())
+
     def update_remote_copy(
         self, publication_id: int, *, status: str, url: str | None, copy_of: int | None = None
     ) -> None:

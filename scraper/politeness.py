@@ -299,14 +299,16 @@ class PolitenessMiddleware:
         return self._retry(request, reason) or response
 
     def process_exception(self, request: Request, exception: Exception) -> Request | None:
-        if request.meta.get(REPLAYED) or not isinstance(exception, self.retry_exceptions):
-            return None
-        if not self._retryable(request):
+        if request.meta.get(REPLAYED):
             return None
         if refusal_for(urlsplit(request.url).hostname or ""):
             # The guard refused what the name resolves to: asking again
             # gets the same answer, so no retry, no pause, no budget spent.
+            # Counted before the retry check: the failure it surfaces as
+            # (DNS) is not a retried exception at all.
             self.crawler.stats.inc_value("politeness/address_refused")
+            return None
+        if not isinstance(exception, self.retry_exceptions) or not self._retryable(request):
             return None
         host = self._host(request)
         self._pause(request, self.ledger.failed(host, exception))

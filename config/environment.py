@@ -22,9 +22,10 @@ from config.schema import Settings
 
 PREFIX = "PRESSCUT_"
 #: Variables presscut reads that are not settings.
-NOT_SETTINGS = frozenset({"CONFIG_DIR", "WORDPRESS_PASSWORD", "REQUIRE_SERVICES"})
-#: Prefixes of variables the test suite reads.
-_TEST_PREFIX = "TEST_"
+NOT_SETTINGS = frozenset({"CONFIG_DIR", "WORDPRESS_PASSWORD", "UPDATE_GOLDEN"})
+#: Prefixes of variables that steer the test suite and CI
+#: (``PRESSCUT_REQUIRE_SERVICES``, ``PRESSCUT_TEST_POSTGRES_URL``, ...).
+_TEST_PREFIXES = ("TEST_", "REQUIRE_")
 
 
 def _sections() -> dict[str, type[BaseModel]]:
@@ -101,6 +102,6 @@ def read_environment(environ: Mapping[str, str]) -> Environment:
         if variable.upper().startswith(PREFIX)
         and variable.upper() not in used
         and variable.upper()[len(PREFIX) :] not in NOT_SETTINGS
-        and not variable.upper()[len(PREFIX) :].startswith(_TEST_PREFIX)
+        and not variable.upper()[len(PREFIX) :].startswith(_TEST_PREFIXES)
     )
     return Environment(values, origins, tuple(unknown))

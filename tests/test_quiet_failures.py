@@ -96,6 +96,10 @@ def test_a_misspelt_variable_warns_and_a_top_level_one_is_honoured(tmp_path: Pat
         "PRESSCUT_CRAWL_ALOW_LOOPBACK": "true",
         "PRESSCUT_SOURCES_FILE": "other.toml",
         "PRESSCUT_CONFIG_DIR": str(folder),
+        # variables that steer the suite and CI are not settings, and not warned of
+        "PRESSCUT_REQUIRE_SERVICES": "1",
+        "PRESSCUT_REQUIRE_WORDPRESS": "1",
+        "PRESSCUT_TEST_POSTGRES_URL": "postgresql://x",
     }
     config = load_config(folder, environ=env)
     assert config.warnings == (

@@ -6,7 +6,7 @@ with its jobs kept in the project database by APScheduler's
 APScheduler creates and owns (it is not one of presscut's migrations).  Jobs:
 
 * ``crawl``, every ``[schedule] tick``: one crawl round over every source
-  that is due, in a child process (`scraper.round_process`); how each
+  that is due, in a child process (`rounds.process`); how each
   source is crawled and when it is due is the round's business;
 * one job per ``[[schedule.jobs]]`` entry: a presscut command line
   (``db prune``, a digest, ...) on a cron schedule, run as ``python -m
@@ -26,10 +26,14 @@ start-up only.
 
 Stopping (SIGTERM or SIGINT to `Scheduler.run_forever` or `run_once`): no
 new job starts; a running round may finish within ``[schedule]
-stop_timeout``, then it is abandoned (see `scraper.round_process`) and its
+stop_timeout``, then it is abandoned (see `rounds.process`) and its
 run recorded as ``interrupted``; a running command gets the same time, then
 SIGTERM.  A second signal abandons at once.  Either way the process exits 0.
 """
+
+# Longer than ~300 lines on purpose: APScheduler's set-up, the job store
+# reconciliation and stopping are one subject, *when* to run; how a round
+# runs is in rounds/.
 
 from __future__ import annotations
 
@@ -49,15 +53,10 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from cli.jobs import run_job
 from config import Config, ConfigError, load_config
-from scraper.round_process import (
-    RoundResult,
-    StopRequest,
-    handle_signals,
-    log_round,
-    run_round_process,
-)
+from rounds.jobs import run_job
+from rounds.process import StopRequest, handle_signals, run_round_process
+from rounds.report import RoundResult, log_round
 from storage.engine import WRITE, make_engine
 
 logger = logging.getLogger("presscut.scheduler")
@@ -256,7 +255,7 @@ class Scheduler:
         return result
 
     def run_command(self, job_id: str, command: str) -> int | None:
-        """Run ``presscut <command>`` (see `cli.jobs`); its exit status
+        """Run ``presscut <command>`` (see `rounds.jobs`); its exit status
         (``None`` once stopping)."""
         if self.stop_request.requested:
             return None

@@ -36,11 +36,11 @@ from typing import NamedTuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cli.logs import configure  # noqa: E402
 from config import load_config  # noqa: E402
 from demo.server import SITES_ROOT, LocalWeb  # noqa: E402
+from rounds.logs import configure  # noqa: E402
+from rounds.report import RoundResult  # noqa: E402
 from scheduler import Scheduler  # noqa: E402
-from scraper.round_process import RoundResult  # noqa: E402
 from storage import FetchStateUpdate, open_store  # noqa: E402
 
 SITE = "harbour-herald"

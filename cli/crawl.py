@@ -13,7 +13,7 @@ from cli.terminal import Column, print_table
 from storage.faults import database_name
 
 if TYPE_CHECKING:
-    from scraper.round import RoundReport
+    from rounds.report import RoundResult
 
 
 def crawl(
@@ -40,7 +40,7 @@ def crawl(
         raise typer.Exit(2)
     extensions = {"cli.progress.CrawlProgress": 500} if sys.stdout.isatty() else None
     # Scrapy and the crawler load only for a command that crawls.
-    from scraper.round import run_round
+    from rounds.round import run_round
     from storage.housekeeping import STALE_RUN_REASON
 
     # The same lock as scheduled rounds: a crawl by hand never polls a
@@ -63,6 +63,7 @@ def crawl(
             force=all_sources,
             log_level=log_level,
             extensions=extensions,
+            store=store,
         )
     if not report.summary and report.errors.get("database"):
         # Nothing was polled: the database failed as the round started.
@@ -78,13 +79,13 @@ def crawl(
         raise typer.Exit(1)
 
 
-def print_report(report: RoundReport) -> None:
+def print_report(report: RoundResult) -> None:
     """A table per source: new, duplicate, off-topic, invalid, failed, and why.
 
     Sources with nothing to report (polled, nothing new, no error) are
     counted in one line instead of a row each: a round over hundreds of
     unchanged feeds stays readable (and quick to print)."""
-    from scraper.round import OUTCOMES
+    from scraper.items import ROUND_OUTCOMES as OUTCOMES
 
     columns = [Column("source", key=True)]
     columns += [Column(o.replace("_", "-"), justify="right") for o in OUTCOMES]

@@ -56,15 +56,17 @@ def demo(
         (config_dir / "sources.toml").write_text(render_sources(template, web), encoding="utf-8")
         config = load(config_dir)
         console.print(f"serving {len(config.sources)} demo feeds on loopback; crawling…")
-        from scraper.round import run_round
+        from rounds.round import run_round
 
-        report = run_round(config, force=True)
+        # One store for the command: migrated once, shared with the round.
+        store = open_store(config.settings.database.url)
+        try:
+            store.upgrade()
+            report = run_round(config, force=True, store=store)
+            rows = list(store.iter_clippings())
+        finally:
+            store.close()
     print_report(report)
-    store = open_store(config.settings.database.url)
-    try:
-        rows = list(store.iter_clippings())
-    finally:
-        store.close()
     columns = [Column("id", justify="right", key=True)]
     columns += [Column(name) for name in ("outlet", "title", "authors", "date", "cluster")]
     table = [

@@ -30,8 +30,9 @@ def sources_discover(
     from scrapy.crawler import CrawlerProcess
 
     from scraper.crawl_log import quiet_crawl_logging
-    from scraper.discovery import DiscoverySpider, render
-    from scraper.round import scrapy_settings
+    from scraper.discovery import render
+    from scraper.settings import scrapy_settings
+    from scraper.spiders.discover import DiscoverySpider
 
     process = CrawlerProcess(scrapy_settings(config))
     crawler = process.create_crawler(DiscoverySpider)

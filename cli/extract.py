@@ -43,8 +43,9 @@ import typer
 
 from cli.options import load
 from config import Topic
+from scraper.errors import ExtractionError
 from scraper.excerpt import pick_excerpt
-from scraper.extract import MAX_PAGE_BYTES, ExtractionError, extract_article
+from scraper.extract import MAX_PAGE_BYTES, extract_article
 from scraper.items import Clipping
 from scraper.topics import Span, TopicMatcher
 

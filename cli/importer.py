@@ -36,7 +36,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Annotated, Any
 
 import typer
@@ -46,8 +45,8 @@ from cli.options import ConfigDir, console, errors, load
 from digest.dates import parse_when, zone
 from pipelines.dedupe import DedupeStage
 from pipelines.normalize import NormalizeStage
-from pipelines.stage import Drop
 from pipelines.validate import ValidateStage
+from scraper.errors import Drop
 from scraper.excerpt import is_verbatim
 from scraper.items import STATUSES, Clipping
 from scraper.text import clean_text
@@ -97,7 +96,7 @@ class _Stats:
     def __init__(self) -> None:
         self.values: Counter[str] = Counter()
 
-    def inc_value(self, key: str, count: int = 1) -> None:
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
         self.values[key] += count
 
 
@@ -215,8 +214,8 @@ def import_lines(
     into ``store``; see the module docstring for the rules."""
     now = now or datetime.now(UTC)
     report = ImportReport()
-    crawler = SimpleNamespace(stats=_Stats(), spider=SimpleNamespace(store=store))
-    stages = (NormalizeStage(crawler), ValidateStage(crawler), DedupeStage(crawler))
+    stats = _Stats()
+    stages = (NormalizeStage(stats), ValidateStage(stats), DedupeStage(store, stats))
     accepted: list[Clipping] = []
     numbers: dict[int, int] = {}  # id(clipping) -> its line
     for number, line in enumerate(lines, start=1):

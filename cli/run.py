@@ -15,9 +15,9 @@ from typing import Annotated
 import typer
 
 from cli.database import open_command_store
-from cli.logs import configure
 from cli.options import ConfigDir, errors, load
 from config import Config
+from rounds.logs import configure
 
 
 def run(

@@ -52,13 +52,13 @@ def sources_check(
     from scrapy.crawler import CrawlerProcess
 
     from scraper.crawl_log import quiet_crawl_logging
-    from scraper.round import scrapy_settings
+    from scraper.settings import scrapy_settings
     from scraper.spiders.check import CheckSpider
 
     process = CrawlerProcess(scrapy_settings(config))
     crawler = process.create_crawler(CheckSpider)
     quiet_crawl_logging(crawler)
-    process.crawl(crawler, sources=chosen)
+    process.crawl(crawler, sources=chosen, parse_timeout=config.settings.crawl.parse_timeout)
     process.start()
     results = crawler.spider.results
     columns = [

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Self
 
-from pipelines.stage import Deferred, Stage
+from pipelines.stage import Stage, Stats
+from scraper.context import RoundContext
+from scraper.errors import Deferred
 from scraper.fingerprints import NEAR_DUPLICATE_BITS, SAME_SOURCE_BITS, near_duplicate
 from scraper.items import Clipping
-from storage import DatabaseUnavailable
+from storage import DatabaseUnavailable, Store
 
 logger = logging.getLogger(__name__)
 
@@ -43,16 +45,17 @@ def _bits(same_source: bool) -> int:
 class DedupeStage(Stage):
     namespace = "dedupe"
 
-    def __init__(self, crawler: Any) -> None:
-        super().__init__(crawler)
+    def __init__(self, store: Store, stats: Stats) -> None:
+        super().__init__(stats)
+        self.store = store
         # This round's clippings, which may not be flushed to storage yet.
         self._urls: set[str] = set()
         self._bodies: dict[str, _Seen] = {}
         self._sims: list[_Seen] = []
 
-    @property
-    def store(self) -> Any:
-        return self.crawler.spider.store
+    @classmethod
+    def from_context(cls, context: RoundContext, stats: Stats) -> Self:
+        return cls(context.store, stats)
 
     def process_item(self, item: Clipping) -> Clipping:
         assert item.url_hash, "normalize runs before dedupe"

@@ -11,10 +11,12 @@ clipping's topics, and picked here otherwise.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Self
 
-from pipelines.stage import Stage
+from config import Config
+from pipelines.stage import Stage, Stats
 from scraper.analysis import analysis_of
+from scraper.context import RoundContext
 from scraper.excerpt import pick_excerpt
 from scraper.items import Clipping
 from scraper.topics import Span, TopicMatcher
@@ -23,9 +25,14 @@ from scraper.topics import Span, TopicMatcher
 class ExcerptStage(Stage):
     namespace = "excerpt"
 
-    def __init__(self, crawler: Any) -> None:
-        super().__init__(crawler)
+    def __init__(self, config: Config, stats: Stats) -> None:
+        super().__init__(stats)
+        self.config = config
         self._matchers: dict[str, TopicMatcher] = {}
+
+    @classmethod
+    def from_context(cls, context: RoundContext, stats: Stats) -> Self:
+        return cls(context.config, stats)
 
     def spans(self, item: Clipping) -> list[Span]:
         analysis = analysis_of(item)

@@ -1,37 +1,32 @@
 """What every pipeline stage shares: its stats namespace and its way to drop.
 
 A stage returns the `Clipping` it was given (possibly amended) or raises
-`Drop`, a `DropItem` that also carries an ``outcome`` code, so the store stage
-can record why an entry was not stored (and never fetch it again).
+`scraper.errors.Drop`, a `DropItem` that also carries an outcome code of
+`scraper.items.OUTCOMES`, so the store stage can record why an entry was not
+stored (and never fetch it again).  A stage that cannot decide because the
+database is unavailable raises `scraper.errors.Deferred` instead: no
+outcome, the article is fetched again next round.
 
-Outcome codes: ``invalid`` (fails validation), ``off_topic`` (matches no
-topic), ``duplicate`` (already stored under another URL or GUID).  A stage
-that cannot decide because the database is unavailable raises `Deferred`
-instead: no outcome, the article is fetched again next round.
+Scrapy builds each stage with `Stage.from_crawler`, which takes what the
+stage needs from the round's `scraper.context.RoundContext` and hands it to
+``__init__`` as plain values (`from_context`); ``presscut import`` and the
+tests build stages the same way, without a crawler.
 """
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
-from scrapy.exceptions import DropItem
+from scraper.context import RoundContext, context_of
+from scraper.errors import Deferred, Drop
 
-
-class Drop(DropItem):
-    """An expected drop, logged at INFO, with the outcome to record."""
-
-    def __init__(self, message: str, outcome: str) -> None:
-        super().__init__(message, log_level="INFO")
-        self.outcome = outcome
+__all__ = ["Deferred", "Drop", "Stage", "Stats"]
 
 
-class Deferred(DropItem):
-    """Not a verdict on the article: it could not be judged now (the
-    database is unavailable).  Nothing is recorded for its entry, and its
-    source keeps its feed validators, so the next round fetches it again."""
+class Stats(Protocol):
+    """The part of Scrapy's stats collector a stage uses."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, log_level="DEBUG")
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
 
 
 class Stage:
@@ -40,18 +35,17 @@ class Stage:
 
     namespace = "stage"
 
-    def __init__(self, crawler: Any) -> None:
-        self.crawler = crawler
-        self.stats = crawler.stats
+    def __init__(self, stats: Stats) -> None:
+        self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Self:
-        return cls(crawler)
+        return cls.from_context(context_of(crawler), crawler.stats)
 
-    @property
-    def config(self) -> Any:
-        """The validated presscut `Config` the spider runs with."""
-        return self.crawler.spider.config
+    @classmethod
+    def from_context(cls, context: RoundContext, stats: Stats) -> Self:
+        """The stage for a round: ``context`` gives what it needs."""
+        return cls(stats)
 
     def count(self, key: str, n: int = 1) -> None:
         self.stats.inc_value(f"{self.namespace}/{key}", n)

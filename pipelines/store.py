@@ -6,7 +6,8 @@ log, through Scrapy's ``item_dropped`` signal, so those articles are never
 fetched again.
 
 Ordering contract: a batch is written in one transaction; the spider's fetch
-state (feed validators, body hashes, errors, next due times) is written only
+state (feed validators, body hashes, errors, next due times, kept by the
+round's `SourceStates`) is written only
 at the end of the round, after the last batch.  A round killed midway
 therefore never marks a feed as seen while some of its articles are unstored:
 the next round re-reads the feed and fetches exactly what is missing.
@@ -17,13 +18,16 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 from scrapy import signals
 
-from pipelines.stage import Deferred, Stage
+from pipelines.stage import Stage, Stats
+from scraper.context import RoundContext
+from scraper.errors import Deferred, Drop
 from scraper.items import Clipping
-from storage import DatabaseUnavailable, EntryOutcome
+from scraper.source_states import SourceStates
+from storage import DatabaseUnavailable, EntryOutcome, FetchStateUpdate, Store
 from storage.batches import without_rejected
 
 logger = logging.getLogger(__name__)
@@ -35,18 +39,29 @@ BATCH_SECONDS = 5.0
 
 
 class StoreStage(Stage):
+    """Writes to ``store``; counts what it stores and what earlier stages
+    dropped in ``states`` (the round's `SourceStates`), and writes its
+    final fetch state after the last batch."""
+
     namespace = "store"
 
-    def __init__(self, crawler: Any) -> None:
-        super().__init__(crawler)
+    def __init__(self, store: Store, states: SourceStates, stats: Stats) -> None:
+        super().__init__(stats)
+        self.store = store
+        self.states = states
         self._clippings: list[Clipping] = []
         self._entries: list[EntryOutcome] = []
         self._oldest = 0.0
-        crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
 
-    @property
-    def spider(self) -> Any:
-        return self.crawler.spider
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> Self:
+        stage = super().from_crawler(crawler)
+        crawler.signals.connect(stage.item_dropped, signal=signals.item_dropped)
+        return stage
+
+    @classmethod
+    def from_context(cls, context: RoundContext, stats: Stats) -> Self:
+        return cls(context.store, context.states, stats)
 
     def process_item(self, item: Clipping) -> Clipping:
         if not self._clippings:
@@ -67,23 +82,30 @@ class StoreStage(Stage):
         return item
 
     def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Any) -> None:
-        if isinstance(exception, Deferred):
-            if isinstance(item, Clipping) and hasattr(self.spider, "article_deferred"):
-                self.spider.article_deferred(item, str(exception))
+        """Scrapy's ``item_dropped`` signal: record the entry's outcome, or,
+        for a `Deferred` article (fetched, not judged: the database is
+        unavailable), count it as failed, so its source reads its listing
+        again next round and the article is fetched again."""
+        if not isinstance(item, Clipping):
             return
-        outcome = getattr(exception, "outcome", "invalid")
-        if isinstance(item, Clipping):
-            self._entries.append(_entry(item, outcome, str(exception)))
-            if item.source_id:
-                self.spider.summary[item.source_id][outcome] += 1
+        if isinstance(exception, Deferred):
+            self.stats.inc_value("article/deferred")
+            self.states.article_done(
+                item.source_id or "", failed=f"database: unavailable: {exception}", url=item.url
+            )
+            return
+        outcome = exception.outcome if isinstance(exception, Drop) else "invalid"
+        self._entries.append(_entry(item, outcome, str(exception)))
+        if item.source_id:
+            self.states.count(item.source_id, outcome)
 
-    def flush(self, states: list[Any] | None = None) -> None:
+    def flush(self, states: list[FetchStateUpdate] | None = None) -> None:
         """Write what is buffered (and ``states``) in one transaction."""
         clippings, entries = self._clippings, self._entries
         if not (clippings or entries or states):
             return
         try:
-            result = self.spider.store.store_batch(clippings, entries, states or [])
+            result = self.store.store_batch(clippings, entries, states or [])
         except Exception:
             # The buffer is kept for the next flush; the round is marked
             # failed, and what never got written is fetched again next round.
@@ -101,21 +123,16 @@ class StoreStage(Stage):
             self.count("rejected")
             logger.warning("clipping not stored: %s: %s", item.url, cause)
             if item.source_id:
-                self.spider.summary[item.source_id]["failed"] += 1
-                errors = getattr(self.spider, "errors", {})  # the round's first error per source
-                errors.setdefault(item.source_id, f"database: not stored: {cause}")
+                self.states.count(item.source_id, "failed")
+                self.states.errors.setdefault(item.source_id, f"database: not stored: {cause}")
         for item in without_rejected(clippings, result):
             if item.source_id:
-                self.spider.summary[item.source_id]["new"] += 1
+                self.states.count(item.source_id, "new")
         self._clippings, self._entries = [], []
 
     def close_spider(self) -> None:
-        # Spiders that store nothing (``sources check``) carry no fetch state.
-        if not hasattr(self.spider, "store"):
-            return
-        final_states = getattr(self.spider, "final_states", None)
         try:
-            self.flush(states=final_states() if final_states else [])
+            self.flush(states=self.states.final_states())
         except DatabaseUnavailable as exc:
             # Counted in flush: the round ends failed.  Nothing of the batch
             # was written, so the next round fetches its articles again.

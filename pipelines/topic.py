@@ -12,10 +12,12 @@ that comes without them is matched here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Self
 
-from pipelines.stage import Stage
+from config import Config
+from pipelines.stage import Stage, Stats
 from scraper.analysis import analysis_of
+from scraper.context import RoundContext
 from scraper.items import Clipping
 from scraper.topics import TopicMatch, TopicMatcher, match_topics
 
@@ -23,9 +25,14 @@ from scraper.topics import TopicMatch, TopicMatcher, match_topics
 class TopicStage(Stage):
     namespace = "topic"
 
-    def __init__(self, crawler: Any) -> None:
-        super().__init__(crawler)
+    def __init__(self, config: Config, stats: Stats) -> None:
+        super().__init__(stats)
+        self.config = config
         self._matchers: dict[str, TopicMatcher] | None = None
+
+    @classmethod
+    def from_context(cls, context: RoundContext, stats: Stats) -> Self:
+        return cls(context.config, stats)
 
     def matchers_for(self, source_id: str | None) -> list[TopicMatcher]:
         if self._matchers is None:

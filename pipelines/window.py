@@ -14,27 +14,36 @@ it is never fetched again.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Self
 
-from pipelines.stage import Stage
+from pipelines.stage import Stage, Stats
+from scraper.context import RoundContext
 from scraper.items import Clipping
-
-#: Entry outcome of an article published before its source's window.
-OUTCOME = "out_of_window"
 
 
 class WindowStage(Stage):
+    """``windows``: when each source's window opens (the round's
+    `RoundContext.windows`, filled once the due sources are known)."""
+
     namespace = "window"
+
+    def __init__(self, windows: dict[str, datetime], stats: Stats) -> None:
+        super().__init__(stats)
+        self.windows = windows
+
+    @classmethod
+    def from_context(cls, context: RoundContext, stats: Stats) -> Self:
+        return cls(context.windows, stats)
 
     def window_start(self, source_id: str | None) -> datetime | None:
         """When ``source_id``'s window opens; ``None`` for no window."""
-        windows: dict[str, datetime] = getattr(self.crawler.spider, "windows", {}) or {}
-        return windows.get(source_id or "")
+        return self.windows.get(source_id or "")
 
     def process_item(self, item: Clipping) -> Clipping:
         start = self.window_start(item.source_id)
         if start is not None and item.published_at is not None and item.published_at < start:
             raise self.drop(
-                OUTCOME,
+                "out_of_window",
                 f"published {item.published_at:%Y-%m-%d}, before the source's window "
                 f"(from {start:%Y-%m-%d %H:%M} UTC)",
             )

@@ -45,10 +45,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import netaddr
-from scrapy.exceptions import IgnoreRequest
 from scrapy.resolver import CachingHostnameResolver
 from twisted.internet.interfaces import IAddress, IHostResolution, IResolutionReceiver
 from zope.interface import provider
+
+from scraper.errors import AddressRefused
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -85,10 +86,6 @@ METADATA = frozenset(
 #: Host names whose resolution was refused, newest last, at most this many.
 _REMEMBERED = 10_000
 _refusals: OrderedDict[str, str] = OrderedDict()
-
-
-class AddressRefused(IgnoreRequest):
-    """A request refused because of the address its host is or resolves to."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Discovery: what a site offers to watch, checked and proposed as sources.
 
-`DiscoverySpider` starts from a site's homepage and fetches, through the
-crawl's own Scrapy stack (robots.txt, User-Agent, limits):
+`scraper.spiders.discover.DiscoverySpider` starts from a site's homepage and
+fetches, through the crawl's own Scrapy stack (robots.txt, User-Agent,
+limits):
 
 * the homepage: the outlet's name (`outlet_name`), its language, the feeds
   it announces (``<link rel=alternate>``, read by trafilatura's
@@ -29,7 +30,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -38,14 +39,12 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from parsel import Selector
 from scrapy.http import Response
-from trafilatura.feeds import FeedParameters, determine_feed
-from trafilatura.sitemaps import GUESSES, extract_robots_sitemaps
+from trafilatura.sitemaps import GUESSES
 
-from scraper.errors import classify_failure
 from scraper.feeds import parse_feed
-from scraper.metadata import language_code, parse_json
-from scraper.spiders.sections import ARTICLE_SCORE, article_links, article_score, is_noise
-from scraper.spiders.sitemaps import read_sitemap
+from scraper.metadata import parse_json
+from scraper.sections import ARTICLE_SCORE, article_links, article_score, is_noise
+from scraper.sitemaps import read_sitemap
 from scraper.urls import is_http_url, same_site
 
 Kind = Literal["feed", "sitemap", "section"]
@@ -268,91 +267,6 @@ def _nodes(values: list[Any]) -> Iterator[dict[str, Any]]:
         elif isinstance(value, dict):
             yield value
             yield from _nodes(list(value.get("@graph") or []))
-
-
-class DiscoverySpider(scrapy.Spider):
-    """Fetch a homepage and everything it points to that could be watched;
-    the findings are in ``result`` once the crawl ends."""
-
-    name = "discover"
-    custom_settings = {"ITEM_PIPELINES": {}}  # noqa: RUF012 - Scrapy's own attribute
-
-    def __init__(self, *args: Any, url: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.result = Discovery(home=url)
-
-    async def start(self) -> AsyncIterator[scrapy.Request]:
-        home = self.result.home
-        yield scrapy.Request(home, callback=self.parse_home, errback=self.home_failed)
-        robots = urljoin(home, "/robots.txt")
-        yield scrapy.Request(robots, callback=self.parse_robots, errback=self.robots_failed)
-
-    def parse_home(self, response: Response) -> Iterator[scrapy.Request]:
-        if not isinstance(response, scrapy.http.HtmlResponse):
-            self.result.error = f"the homepage is not an HTML page ({response.url})"
-            return
-        page = Selector(text=response.text)
-        self.result.outlet = outlet_name(page, response.url)
-        self.result.language = language_code(page.css("html::attr(lang)").get())
-        home = Candidate("section", response.url, "the homepage itself")
-        if self.result.add(home):
-            check_section(home, response)
-        parts = urlsplit(response.url)
-        params = FeedParameters(
-            f"{parts.scheme}://{parts.netloc}", parts.hostname or "", response.url
-        )
-        feeds = [u for u in determine_feed(response.text, params) if same_site(u, response.url)]
-        for url in feeds:
-            yield from self._check(Candidate("feed", url, "announced on the homepage"))
-        if not feeds:
-            for path in FEED_PATHS:
-                yield from self._check(
-                    Candidate("feed", urljoin(response.url, path), "usual path")
-                )
-        for url in section_candidates(page, response.url):
-            yield from self._check(Candidate("section", url, "linked from the homepage"))
-
-    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
-        text = response.text if response.status == 200 and hasattr(response, "text") else ""
-        base = f"{urlsplit(response.url).scheme}://{urlsplit(response.url).netloc}"
-        sitemaps = [u for u in extract_robots_sitemaps(text, base) if is_http_url(u)]
-        for url in sitemaps:
-            yield from self._check(Candidate("sitemap", url, "robots.txt"))
-        if not sitemaps:
-            for path in SITEMAP_PATHS:
-                yield from self._check(Candidate("sitemap", base + path, "usual path"))
-
-    def _check(self, candidate: Candidate) -> Iterator[scrapy.Request]:
-        if self.result.add(candidate):
-            yield scrapy.Request(
-                candidate.url,
-                callback=self.parse_candidate,
-                errback=self.candidate_failed,
-                meta={"candidate": candidate},
-                dont_filter=True,
-            )
-
-    def parse_candidate(self, response: Response) -> None:
-        candidate: Candidate = response.meta["candidate"]
-        if candidate.kind == "feed":
-            check_feed(candidate, response)
-        elif candidate.kind == "sitemap":
-            check_sitemap(candidate, response, self.settings.getint("DOWNLOAD_MAXSIZE"))
-        else:
-            check_section(candidate, response)
-        if response.url != candidate.url:  # followed a redirect
-            candidate.detail += f" (at {response.url})"
-            candidate.url = response.url
-
-    def candidate_failed(self, failure: Any) -> None:
-        candidate: Candidate = failure.request.meta["candidate"]
-        candidate.error = "{}: {}".format(*classify_failure(failure))
-
-    def home_failed(self, failure: Any) -> None:
-        self.result.error = "the homepage failed: {}: {}".format(*classify_failure(failure))
-
-    def robots_failed(self, failure: Any) -> None:
-        pass  # no robots.txt: the usual sitemap paths are not tried either
 
 
 def slug(text: str) -> str:

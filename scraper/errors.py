@@ -29,13 +29,41 @@ curator is listed in ``docs/errors.md``.
 `classify_failure` maps what a Scrapy errback receives to a code and a
 message naming the cause.  It knows the exceptions of Scrapy >= 2.14's
 download handlers and the Twisted ones they wrap.
+
+The crawl core's own exceptions, all declared here::
+
+    Exception
+    +-- RuntimeError
+    |   +-- MissingContext        a round spider or stage built without a
+    |                             RoundContext (a bare ``scrapy crawl``)
+    +-- HostBudgetSpent           a request not sent: its host's error budget
+    |                             is spent this round (the message names the host)
+    +-- ValueError
+    |   +-- ExtractionError       page bytes that are no HTML document
+    +-- scrapy.exceptions.IgnoreRequest
+    |   +-- AddressRefused        a host that is (or resolves to) an address
+    |                             the settings forbid -> ``address_refused``
+    +-- scrapy.exceptions.DropItem
+        +-- Drop                  a stage's verdict on an article, with its
+        |                         outcome (`scraper.items.OUTCOMES`), final
+        +-- Deferred              no verdict now (the database is gone): no
+                                  outcome, the article is fetched again
+
+Elsewhere, each in the one module that raises it: `config.ConfigError`
+(a configuration file or variable breaks a rule), `storage.DatabaseUnavailable`
+(SQLAlchemy's ``OperationalError``: retry later), `storage.ReviewError` and
+`storage.AlreadyPublished` (a curator's request refused),
+`digest.PublishError` and `digest.wordpress.WordPressError` (publishing).
 """
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
+
+from scrapy.exceptions import DropItem, IgnoreRequest
+
+from scraper.items import OUTCOMES
 
 ERROR_KINDS = (
     "timeout",
@@ -73,24 +101,74 @@ HARD_ERRORS = frozenset(
 )
 
 
+class MissingContext(RuntimeError):
+    """A round's spider or stage built without its `RoundContext`: rounds are
+    run by ``presscut crawl`` / ``presscut run``, never by a bare ``scrapy
+    crawl``."""
+
+
+class ExtractionError(ValueError):
+    """The page is not an HTML document: empty, too large, binary or
+    unparseable.  The message says which."""
+
+
+class AddressRefused(IgnoreRequest):
+    """A request refused because of the address its host is or resolves to."""
+
+
+class HostBudgetSpent(Exception):
+    """A request not sent because its host's error budget is spent this
+    round.  The message names the host; ``last`` is the host's last failure
+    (another request's, so its message is not this request's)."""
+
+    def __init__(self, host: str, budget: int, last: BaseException) -> None:
+        self.host, self.last = host, last
+        super().__init__(
+            f"not sent: host {host} failed {budget} time(s) in a row this round "
+            "(its error budget is spent)"
+        )
+
+
+class Drop(DropItem):
+    """An expected drop, logged at INFO, with the outcome to record (one of
+    `scraper.items.OUTCOMES`)."""
+
+    def __init__(self, message: str, outcome: str) -> None:
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown entry outcome {outcome!r}: not one of {OUTCOMES}")
+        super().__init__(message, log_level="INFO")
+        self.outcome = outcome
+
+
+class Deferred(DropItem):
+    """Not a verdict on the article: it could not be judged now (the
+    database is unavailable).  Nothing is recorded for its entry, and its
+    source keeps its feed validators, so the next round fetches it again."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, log_level="DEBUG")
+
+
 def classify_failure(failure: Any) -> tuple[str, str]:
     """Map a Twisted ``Failure`` from a Scrapy errback to ``(kind, message)``."""
+    return classify_exception(failure.value, getattr(failure, "request", None))
+
+
+def classify_exception(exc: BaseException, request: Any = None) -> tuple[str, str]:
+    """``(kind, message)`` of ``exc``, raised for ``request`` (a Scrapy
+    request, or ``None``)."""
     from scrapy import exceptions as scrapy_errors
     from scrapy.spidermiddlewares.httperror import HttpError
     from twisted.internet import defer
     from twisted.internet import error as net
     from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-    from scraper.addresses import AddressRefused, refusal_for
-    from scraper.politeness import HostBudgetSpent
+    from scraper.addresses import refusal_for
 
-    exc = failure.value
-    request = getattr(failure, "request", None)
     if isinstance(exc, HostBudgetSpent):
         # The kind of the host's last failure, with a message of its own:
         # the last failure's message is another request's.
-        last = SimpleNamespace(value=exc.last, request=request)
-        return classify_failure(last)[0], str(exc)
+        return classify_exception(exc.last, request)[0], str(exc)
     if isinstance(exc, HttpError):
         return _http_status(exc.response)
     if isinstance(exc, AddressRefused):

@@ -42,6 +42,9 @@ HTML page with no readable article gives a `Clipping` with ``text == ""``
 and whatever metadata the page has.  Nothing else is raised for any input.
 """
 
+# Longer than ~300 lines on purpose: one parse of a page and every rule for
+# choosing between its metadata and the extractor's reading stay together.
+
 from __future__ import annotations
 
 import dataclasses
@@ -58,6 +61,7 @@ from trafilatura.utils import load_html
 
 from scraper.authors import fold, host_label, merge_names, parse_byline
 from scraper.dates import parse_date
+from scraper.errors import ExtractionError
 from scraper.items import Clipping
 from scraper.metadata import PageMetadata, language_code, read_metadata
 from scraper.text import clean_fields
@@ -84,11 +88,6 @@ _CONTROL_REFERENCE_PATTERN = (
 _CONTROL_REFERENCE = re.compile(_CONTROL_REFERENCE_PATTERN)
 _CONTROL_REFERENCE_BYTES = re.compile(_CONTROL_REFERENCE_PATTERN.encode())
 _Markup = TypeVar("_Markup", bytes, str)
-
-
-class ExtractionError(ValueError):
-    """The page is not an HTML document: empty, too large, binary or
-    unparseable.  The message says which."""
 
 
 def extract_article(html: bytes | str, url: str, *, base: Clipping | None = None) -> Clipping:

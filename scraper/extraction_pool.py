@@ -47,7 +47,8 @@ from w3lib.encoding import html_to_unicode
 from config.schema import Excerpt, Topic
 from scraper.analysis import analyse
 from scraper.blocks import Block, detect_block, vendor_block
-from scraper.extract import ExtractionError, extract_tree, parse_page
+from scraper.errors import ExtractionError
+from scraper.extract import extract_tree, parse_page
 from scraper.items import Clipping
 from scraper.normalize import normalize_clipping
 from scraper.topics import TopicMatcher

@@ -13,6 +13,9 @@ never expanded recursively nor read from outside the document (see
 turned off.
 """
 
+# Longer than ~300 lines on purpose: one feed format's reading (links, dates,
+# entry keys, text) in one place; each part is a small function.
+
 from __future__ import annotations
 
 import calendar

@@ -40,6 +40,25 @@ PROVENANCES = (
 #: Review states; a clipping moves new -> approved | rejected -> published.
 STATUSES = ("new", "approved", "rejected", "published")
 
+#: What became of a source's entry in a round: the one outcome vocabulary,
+#: recorded in the seen-entry log (`storage.entries`), carried by a stage's
+#: drop (`scraper.errors.Drop`) and counted per source in a round's report.
+#: ``stored`` became a clipping; ``duplicate`` has the URL or body of a stored
+#: clipping of its source; ``off_topic`` matched none of its source's topics;
+#: ``invalid`` failed validation; ``out_of_window`` was published before its
+#: source's ``since`` window; ``blocked`` was a block page or refused by
+#: robots.txt; ``failed`` could not be fetched or read (the only outcome that
+#: does not settle an entry: see `RETRY_OUTCOMES`).
+OUTCOMES = ("stored", "duplicate", "off_topic", "invalid", "out_of_window", "blocked", "failed")
+
+#: Outcomes that do not settle an entry: it is fetched again next round.
+RETRY_OUTCOMES = frozenset({"failed"})
+
+#: A round's per-source counts, in report order: the same codes, except that a
+#: stored entry is counted as ``new`` (a new clipping for review), and
+#: ``blocked`` entries, logged one by one, get no column.
+ROUND_OUTCOMES = tuple("new" if o == "stored" else o for o in OUTCOMES if o != "blocked")
+
 
 @dataclass(kw_only=True, slots=True)
 class Clipping:

@@ -24,6 +24,9 @@ objects in one script) and otherwise skipped: reading never raises on page
 content.
 """
 
+# Longer than ~300 lines on purpose: JSON-LD, OpenGraph and <meta> are read in
+# one walk of the tree, and their key tables belong beside that walk.
+
 from __future__ import annotations
 
 import html

@@ -35,6 +35,10 @@ one IP address are two hosts, as two ports of one host are one.  All of it
 holds for one crawl round, in memory.
 """
 
+# Longer than ~300 lines on purpose: the two downloader middlewares share the
+# per-host ledger and the Retry-After and backoff rules; apart they would
+# need a module for the state they both write.
+
 from __future__ import annotations
 
 import logging
@@ -54,6 +58,7 @@ from twisted.python.failure import Failure
 
 from config.schema import Crawl
 from scraper.addresses import refusal_for
+from scraper.errors import HostBudgetSpent
 
 logger = logging.getLogger(__name__)
 
@@ -77,19 +82,6 @@ def retry_after_seconds(value: str | bytes | None, now: datetime | None = None) 
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-class HostBudgetSpent(Exception):
-    """A request not sent because its host's error budget is spent this
-    round.  The message names the host; ``last`` is the host's last failure
-    (another request's, so its message is not this request's)."""
-
-    def __init__(self, host: str, budget: int, last: BaseException) -> None:
-        self.host, self.last = host, last
-        super().__init__(
-            f"not sent: host {host} failed {budget} time(s) in a row this round "
-            "(its error budget is spent)"
-        )
 
 
 @dataclass

@@ -1,16 +1,42 @@
 """Scrapy settings for presscut.
 
 The item pipeline order is declared here and nowhere else.  Values that come
-from presscut's own configuration (user agent, politeness, limits) are applied
-per crawl by `scraper.round.scrapy_settings`; what stays here are the fixed
-choices and safe defaults for a bare ``scrapy crawl feed``.
+from presscut's own configuration (user agent, politeness, limits) are
+applied per crawl by `scrapy_settings`; their defaults here are
+`config.schema.Crawl`'s, never retyped.  The rest are fixed choices.
+
+Rounds run through ``presscut crawl`` and ``presscut run`` only: ``scrapy
+crawl`` is replaced by a command that refuses, pointing there
+(`scraper.commands`), since a round needs the configuration, a migrated
+database and the round lock.
 """
+
+from __future__ import annotations
+
+import typing
+
+from scrapy.settings import Settings
+from scrapy.utils.project import get_project_settings
+
+from config.schema import Crawl
+
+if typing.TYPE_CHECKING:
+    from config import Config
+
+_defaults = Crawl()
 
 BOT_NAME = "presscut"
 SPIDER_MODULES = ["scraper.spiders"]
 NEWSPIDER_MODULE = "scraper.spiders"
+# ``scrapy crawl`` refuses, pointing to ``presscut crawl``.
+COMMANDS_MODULE = "scraper.commands"
 
 # Stage order: each stage returns the item or raises DropItem with a reason.
+# For a crawled article the extraction worker has done the CPU work of
+# normalize, topic and excerpt already (scraper/extraction_pool.py,
+# scraper/analysis.py): those stages take its results over, count, and
+# decide (drop off_topic) here, in this order; for an imported clipping they
+# do the work themselves.
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizeStage": 100,
     "pipelines.validate.ValidateStage": 200,
@@ -29,16 +55,16 @@ ITEM_PIPELINES = {
 CONCURRENT_ITEMS = 1
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
-USER_AGENT = "presscut/0.1 (+https://github.com/presscut/presscut)"
-ROBOTSTXT_OBEY = True
+USER_AGENT = _defaults.user_agent
+ROBOTSTXT_OBEY = _defaults.obey_robots_txt
 
 # Politeness: a few requests per host at a time, spaced, adapting to latency.
-CONCURRENT_REQUESTS = 128
-CONCURRENT_REQUESTS_PER_DOMAIN = 2
-DOWNLOAD_DELAY = 0.25
+CONCURRENT_REQUESTS = _defaults.concurrent_requests
+CONCURRENT_REQUESTS_PER_DOMAIN = _defaults.concurrent_requests_per_host
+DOWNLOAD_DELAY = _defaults.download_delay
 DOWNLOAD_DELAY_JITTER = 0.5  # each delay drawn from 0.5x to 1.5x, as browsing looks
 AUTOTHROTTLE_ENABLED = True
-AUTOTHROTTLE_START_DELAY = 0.25
+AUTOTHROTTLE_START_DELAY = max(_defaults.download_delay, 0.01)
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 # Many hosts at once: hand the downloader a request for the least busy host
@@ -50,13 +76,13 @@ SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 # DOWNLOAD_TIMEOUT covers the whole response, so a server dripping a byte
 # at a time is cut off too; DOWNLOAD_MAXSIZE also caps a body once
 # decompressed (HttpCompressionMiddleware), which defuses compression bombs.
-DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 10_000_000
-DOWNLOAD_WARNSIZE = 5_000_000
+DOWNLOAD_TIMEOUT = _defaults.download_timeout
+DOWNLOAD_MAXSIZE = _defaults.max_response_bytes
+DOWNLOAD_WARNSIZE = _defaults.max_response_bytes // 2
 DNS_TIMEOUT = 10
 DOWNLOAD_FAIL_ON_DATALOSS = True  # a truncated body is an error, never a short page
 RETRY_ENABLED = True
-RETRY_TIMES = 2
+RETRY_TIMES = _defaults.retry_times
 # Scrapy's list less a refused connection and a failed DNS lookup (and the
 # ConnectError and OSError bases that hold them): those are answers, and
 # retrying them cost ~36 s a host for nothing.  Timeouts and dropped or cut
@@ -98,11 +124,42 @@ MEMUSAGE_WARNING_MB = 400
 MEMUSAGE_LIMIT_MB = 1024
 MEMUSAGE_CHECK_INTERVAL_SECONDS = 10
 
-# No remote shell into a crawling process.
+# Nothing listens: no remote shell (telnet console) and no remote-control
+# HTTP server into a crawling process; the latter would also leave a job
+# file per round under the user's home (~/.local/state/scrapy/job_files).
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 # Fetch state lives in presscut's database, not in Scrapy's HTTP cache.
 HTTPCACHE_ENABLED = False
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
+
+
+def scrapy_settings(config: Config, *, log_level: str = "WARNING") -> Settings:
+    """Scrapy settings for a crawl: this module overlaid with the values
+    from presscut's configuration (``[crawl]``).  ``PRESSCUT_CONFIG`` carries
+    the configuration to the downloader middlewares (address guard,
+    politeness), which every spider runs through."""
+    crawl = config.settings.crawl
+    settings = get_project_settings()
+    settings.setmodule("scraper.settings", priority="project")
+    settings.update(
+        {
+            "PRESSCUT_CONFIG": config,
+            "USER_AGENT": crawl.user_agent,
+            "CONCURRENT_REQUESTS": crawl.concurrent_requests,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_requests_per_host,
+            "DOWNLOAD_DELAY": crawl.download_delay,
+            "AUTOTHROTTLE_START_DELAY": max(crawl.download_delay, 0.01),
+            "DOWNLOAD_TIMEOUT": crawl.download_timeout,
+            "DOWNLOAD_MAXSIZE": crawl.max_response_bytes,
+            "DOWNLOAD_WARNSIZE": crawl.max_response_bytes // 2,
+            "ROBOTSTXT_OBEY": crawl.obey_robots_txt,
+            "RETRY_TIMES": crawl.retry_times,
+            "LOG_LEVEL": log_level,
+        },
+        priority="cmdline",
+    )
+    return settings

@@ -31,6 +31,10 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from courlan import extract_domain
 from w3lib.url import canonicalize_url, safe_url_string, url_query_cleaner
 
+from config.schema import is_http_url
+
+__all__ = ["canonical_url", "is_http_url", "same_site", "url_hash"]
+
 #: Query parameters that only record how a reader arrived (click ids,
 #: campaign, newsletter and share trackers), compared lower-cased.
 TRACKING_PARAMS = frozenset(
@@ -97,21 +101,6 @@ TRACKING_PARAMS = frozenset(
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "matomo_", "piwik_", "hmb_", "wt.", "oly_")
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def is_http_url(url: object) -> bool:
-    """Whether ``url`` is an absolute ``http://`` or ``https://`` URL with a
-    host, free of white space and control characters, with a valid port."""
-    if not isinstance(url, str) or not url:
-        return False
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
-        return False
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        return False
-    return parts.scheme.lower() in _DEFAULT_PORTS and bool(parts.hostname)
 
 
 def canonical_url(url: str, *, canonical_link: str | None = None) -> str:

@@ -21,7 +21,8 @@ the caller may retry later; nothing of that call was written.
 
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
-from storage.entries import OUTCOMES, RETRY_OUTCOMES, EntryOutcome
+from scraper.items import OUTCOMES, RETRY_OUTCOMES
+from storage.entries import EntryOutcome
 from storage.publishing import SITE, AlreadyPublished, Publication
 from storage.review import QueueEntry, ReviewError
 from storage.runs import RUN_STATUSES, CrawlRun

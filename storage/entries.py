@@ -17,18 +17,10 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, union
 
+from scraper.items import RETRY_OUTCOMES
 from scraper.text import clean_optional
 from storage.engine import chunked, dialect_insert
 from storage.models import clippings, entries
-
-#: Outcomes in use: ``stored`` (became a clipping), ``duplicate`` (same URL
-#: or body as a stored clipping), ``off_topic`` (no topic matched),
-#: ``invalid`` (failed validation), ``blocked`` (robots.txt or policy),
-#: ``failed`` (fetch or parse error).  Other codes are allowed and final.
-OUTCOMES = ("stored", "duplicate", "off_topic", "invalid", "blocked", "failed")
-
-#: Outcomes that do not settle an entry: it is fetched again next round.
-RETRY_OUTCOMES = frozenset({"failed"})
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -37,7 +29,7 @@ class EntryOutcome:
 
     ``entry_key`` is unique per source (see ``Clipping.entry_key``);
     ``url_hash`` is the canonical URL's hash when known; ``outcome`` is a
-    short code (see `OUTCOMES`), ``reason`` a human-readable detail;
+    short code (see `scraper.items.OUTCOMES`), ``reason`` a human-readable detail;
     ``seen_at`` (aware) defaults to the time of the write.
     """
 

@@ -1,6 +1,6 @@
 """Crawl rounds against the fault server, each in a child process.
 
-A round runs `scraper.round.run_round`, the function behind ``presscut
+A round runs `rounds.round.run_round`, the function behind ``presscut
 crawl``, in a fresh Python process (Twisted's reactor runs once per process)
 and reports back as JSON: the round's status, per-source summary and errors,
 Scrapy's stats, and the peak resident memory of the crawling process and of
@@ -232,7 +232,7 @@ def rss(base: str, items: list[tuple[str, str]], title: str = "Fault test feed")
 def _child(argv: list[str]) -> int:
     # Imported here: the parent side needs none of the crawl machinery.
     from config import load_config
-    from scraper.round import run_round
+    from rounds.round import run_round
 
     refused = os.environ.get("PRESSCUT_TEST_REFUSED_NETWORKS")
     if refused:

@@ -260,16 +260,18 @@ def test_a_database_fault_at_round_start_is_reported_not_no_source_due(corrupt: 
     import asyncio
 
     from config import load_config
-    from scraper.spiders.feed import FeedSpider
+    from scraper.context import RoundContext
+    from scraper.spiders.round import RoundSpider
 
     (corrupt / "sources.toml").write_text(
         '[[topics]]\nname = "floods"\ninclude = ["flood"]\n\n[[sources]]\nid = "herald"\n'
         'outlet = "Herald"\nurl = "https://herald.example/feed.xml"\ntopics = ["floods"]\n',
         encoding="utf-8",
     )
-    spider = FeedSpider()
-    spider.config = load_config(corrupt, environ={})
-    spider.store = open_store(spider.config.settings.database.url)
+    config = load_config(corrupt, environ={})
+    store = open_store(config.settings.database.url)
+    context = RoundContext.open(config, store)
+    spider = RoundSpider(context=context)
 
     async def requests() -> list[object]:
         return [request async for request in spider.start()]
@@ -277,5 +279,5 @@ def test_a_database_fault_at_round_start_is_reported_not_no_source_due(corrupt: 
     try:
         assert asyncio.run(requests()) == []
     finally:
-        spider.store.close()
-    assert spider.errors == {"database": "cannot start the round: file is not a database"}
+        store.close()
+    assert context.errors == {"database": "cannot start the round: file is not a database"}

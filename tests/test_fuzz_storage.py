@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +19,8 @@ from scrapy.utils.test import get_crawler
 from cli.importer import import_lines
 from pipelines.store import StoreStage
 from scraper.items import Clipping
+from scraper.polling import PollingPolicy
+from scraper.source_states import SourceStates
 from scraper.text import clean_text
 from storage import Store, open_store
 
@@ -83,8 +83,7 @@ def test_store_stage_survives_any_text(
 ) -> None:
     n = next(_numbers)
     crawler = get_crawler()
-    crawler.spider = SimpleNamespace(store=migrated, summary=defaultdict(Counter), errors={})
-    stage = StoreStage(crawler)
+    stage = StoreStage(migrated, SourceStates(migrated, PollingPolicy()), crawler.stats)
     now = datetime(2026, 10, 3, tzinfo=UTC)
     hostile = Clipping(
         url=f"https://evil.example/s{n}",
@@ -108,7 +107,7 @@ def test_store_stage_survives_any_text(
     stage.process_item(hostile)
     stage.process_item(good)
     stage.close_spider()
-    summary = crawler.spider.summary
+    summary = stage.states.summary
     assert summary["good"]["new"] == 1
     assert summary["evil"]["new"] + summary["evil"]["failed"] == 1
     assert good.url in urls(migrated)

@@ -9,19 +9,20 @@ and a database reached through a symlink.
 from __future__ import annotations
 
 import os
-from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from scrapy.utils.test import get_crawler
 
+from config import Source
 from pipelines.store import StoreStage
 from scraper.extract import extract_article
 from scraper.items import Clipping
+from scraper.polling import PollingPolicy
+from scraper.source_states import SourceStates
 from scraper.text import clean_fields, clean_text
 from storage import EntryOutcome, Store, open_store
 from storage.locks import round_lock
@@ -102,7 +103,7 @@ def test_a_row_the_database_refuses_leaves_the_others_written(store: Store) -> N
     """A row that still fails (a date outside the stored years) is left out
     with its reason; the others are written and its entry is logged failed
     (not stored, so it is fetched again), not "stored"."""
-    store.sync_sources([SimpleNamespace(**_source("herald")), SimpleNamespace(**_source("evil"))])
+    store.sync_sources([_source("herald"), _source("evil")])
     batch = [clip(1), clip(2, source_id="evil", published_at=YEAR_ONE), clip(3)]
     outcomes = [
         EntryOutcome(source_id=c.source_id or "", entry_key=c.entry_key or "", outcome="stored")
@@ -119,22 +120,22 @@ def test_a_row_the_database_refuses_leaves_the_others_written(store: Store) -> N
     assert store.known_entries("herald", ["guid-1", "guid-3"], [])[0] == {"guid-1", "guid-3"}
 
 
-def _source(source_id: str) -> dict[str, Any]:
-    return {
-        "id": source_id,
-        "outlet": source_id.title(),
-        "kind": "feed",
-        "url": f"https://{source_id}.example/feed.xml",
-        "language": "en",
-        "poll_interval_s": 1800.0,
-    }
+def _source(source_id: str) -> Source:
+    return Source(
+        id=source_id,
+        outlet=source_id.title(),
+        kind="feed",
+        url=f"https://{source_id}.example/feed.xml",
+        language="en",
+        poll_interval=1800.0,
+    )
 
 
 @pytest.fixture
 def stage(store: Store) -> Iterator[StoreStage]:
     crawler = get_crawler()
-    crawler.spider = SimpleNamespace(store=store, summary=defaultdict(Counter), errors={})
-    yield StoreStage(crawler)
+    states = SourceStates(store, PollingPolicy())
+    yield StoreStage(store, states, crawler.stats)
 
 
 def test_round_stores_healthy_sources_beside_a_hostile_one(stage: StoreStage) -> None:
@@ -150,14 +151,14 @@ def test_round_stores_healthy_sources_beside_a_hostile_one(stage: StoreStage) ->
     for item in items:
         stage.process_item(item)
     stage.close_spider()
-    spider = stage.spider
-    assert spider.summary["herald"]["new"] == 2
-    assert spider.summary["evil"]["new"] == 2
-    assert spider.summary["evil"]["failed"] == 1
-    assert "outside the years" in spider.errors["evil"]
-    assert "herald" not in spider.errors
-    assert spider.store.count_clippings() == 4
-    assert stage.crawler.stats.get_value("store/rejected") == 1
+    states = stage.states
+    assert states.summary["herald"]["new"] == 2
+    assert states.summary["evil"]["new"] == 2
+    assert states.summary["evil"]["failed"] == 1
+    assert "outside the years" in states.errors["evil"]
+    assert "herald" not in states.errors
+    assert stage.store.count_clippings() == 4
+    assert stage.stats.get_value("store/rejected") == 1
 
 
 # -- extraction ------------------------------------------------------------------

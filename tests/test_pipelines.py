@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,12 +13,14 @@ from config import load_config
 from pipelines.dedupe import DedupeStage
 from pipelines.excerpt import ExcerptStage
 from pipelines.normalize import NormalizeStage
-from pipelines.stage import Deferred, Drop
 from pipelines.store import StoreStage
 from pipelines.topic import TopicStage
 from pipelines.validate import ValidateStage
+from scraper.context import RoundContext
+from scraper.errors import Deferred, Drop
 from scraper.excerpt import is_verbatim
 from scraper.items import Clipping
+from scraper.spiders.round import RoundSpider
 from storage import DatabaseUnavailable, open_store
 
 SOURCES = """
@@ -85,13 +86,9 @@ def crawler(tmp_path: Path) -> Any:
     config = load_config(tmp_path, environ={})
     store = open_store(config.settings.database.url)
     store.upgrade()
-    crawler = get_crawler()
-    crawler.spider = SimpleNamespace(
-        config=config, store=store, summary={}, states={}, crawler=crawler
-    )
-    from collections import Counter, defaultdict
-
-    crawler.spider.summary = defaultdict(Counter)
+    crawler = get_crawler(RoundSpider)
+    # The round spider as a round builds it; its pools start only when used.
+    crawler.spider = RoundSpider(context=RoundContext.open(config, store))
     yield crawler
     store.close()
 
@@ -219,7 +216,7 @@ def test_dedupe_drops_same_body_from_same_source(crawler: Any) -> None:
 def test_dedupe_sees_what_is_stored(crawler: Any) -> None:
     item = prepared(crawler)
     item.cluster = item.url_hash
-    crawler.spider.store.write_batch([item], [], [])
+    crawler.spider.context.store.write_batch([item], [], [])
     stage = DedupeStage.from_crawler(crawler)
     with pytest.raises(Drop):
         stage.process_item(prepared(crawler))
@@ -237,12 +234,12 @@ def test_store_writes_batches_and_records_drops(crawler: Any) -> None:
     dropped = prepared(crawler, url="https://herald.example/sport", entry_key="g9")
     stage.item_dropped(dropped, None, Drop("off", "off_topic"), None)
     stage.close_spider()
-    store = crawler.spider.store
+    store = crawler.spider.context.store
     assert [c.url_hash for _, c in store.iter_clippings()] == [item.url_hash]
     keys, _ = store.known_entries("herald", ["guid-1", "g9"], [])
     assert keys == {"guid-1", "g9"}
     assert stats(crawler)["store/inserted"] == 1
-    assert crawler.spider.summary["herald"] == {"new": 1, "off_topic": 1}
+    assert crawler.spider.context.summary["herald"] == {"new": 1, "off_topic": 1}
 
 
 def test_a_clipping_read_in_a_worker_passes_the_stages_unchanged_and_unredone(
@@ -256,7 +253,7 @@ def test_a_clipping_read_in_a_worker_passes_the_stages_unchanged_and_unredone(
     from scraper.extract import extract_article
     from scraper.topics import TopicMatcher
 
-    config = crawler.spider.config
+    config = crawler.spider.context.config
     limits = config.settings.excerpt
     monkeypatch.setattr(extraction_pool, "_worker", extraction_pool._Worker())
     extraction_pool._start_worker(config.topics, limits.min_words, limits.max_words)
@@ -299,9 +296,7 @@ def test_an_article_met_by_a_database_outage_is_deferred_not_judged(crawler: Any
     database: the article is dropped as `Deferred`, no outcome is recorded
     for its entry (once the database is back, it is not "known"), and the
     spider is told, so its source re-reads the feed next round."""
-    store = crawler.spider.store
-    deferred: list[tuple[str, str]] = []
-    crawler.spider.article_deferred = lambda item, reason: deferred.append((item.url, reason))
+    store = crawler.spider.context.store
     dedupe, keep = DedupeStage.from_crawler(crawler), StoreStage.from_crawler(crawler)
     item = prepared(crawler)
     real = store.existing_url_hashes
@@ -316,7 +311,10 @@ def test_an_article_met_by_a_database_outage_is_deferred_not_judged(crawler: Any
         keep.item_dropped(item, None, caught.value, None)
     finally:
         store.existing_url_hashes = real
-    assert deferred == [(item.url, "server closed the connection")]
+    context = crawler.spider.context
+    assert context.summary["herald"]["failed"] == 1
+    assert context.errors["herald"] == "database: unavailable: server closed the connection"
+    assert stats(crawler)["article/deferred"] == 1
     assert stats(crawler)["dedupe/deferred"] == 1
     keep.close_spider()
     keys, _ = store.known_entries("herald", [item.entry_key or ""], [])

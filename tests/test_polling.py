@@ -1,4 +1,4 @@
-"""Adaptive polling: the policy alone, the spider's fetch-state methods with
+"""Adaptive polling: the policy alone, the round's fetch-state bookkeeping with
 a clock the test sets, and, end to end against the demo sites, a feed whose
 validators lie, caught by its body hash."""
 
@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -23,7 +22,7 @@ from scraper.polling import (
     publishing_interval,
     raise_score,
 )
-from scraper.spiders.feed import FeedSpider
+from scraper.source_states import SourceStates
 from storage import EntryOutcome, FetchStateUpdate, Store
 from storage.health import BACKLOG_S, Activity
 from tests.crawling import DEMO_SITES, presscut
@@ -93,15 +92,13 @@ def test_policy_comes_from_settings_and_checks_its_bounds() -> None:
         Polling(floor="2h", ceiling="1h")
 
 
-# -- the spider's fetch state, with a clock the test sets ---------------------------
+# -- the round's fetch state, with a clock the test sets ---------------------------
 
 
-def spider_on(store: Store, source: Source) -> FeedSpider:
-    spider = FeedSpider()
-    spider.config = SimpleNamespace(settings=Settings(), sources=[source])
-    spider.store = store
+def states_on(store: Store, source: Source) -> SourceStates:
+    """The round's per-source states, with the default ``[polling]``."""
     store.sync_sources([source])
-    return spider
+    return SourceStates(store, PollingPolicy.from_settings(Settings().polling))
 
 
 SOURCE = Source(
@@ -125,14 +122,14 @@ def log_entries(store: Store, start: datetime, count: int, every: timedelta) -> 
     )
 
 
-def due_in(spider: FeedSpider, now: datetime) -> float:
-    next_due = spider.states[SOURCE.id].next_due_at
+def due_in(states: SourceStates, now: datetime) -> float:
+    next_due = states.updates[SOURCE.id].next_due_at
     assert isinstance(next_due, datetime)
     return (next_due - now).total_seconds()
 
 
 def test_spider_polls_a_busy_source_more_often_and_a_quiet_one_less(store: Store) -> None:
-    spider = spider_on(store, SOURCE)
+    states = states_on(store, SOURCE)
     start = datetime.now(UTC)
     # The first poll's backlog, then one new entry every 10 minutes for 3 days.
     log_entries(store, start, 20, timedelta(seconds=1))
@@ -151,8 +148,8 @@ def test_spider_polls_a_busy_source_more_often_and_a_quiet_one_less(store: Store
         [],
     )
     busy_now = after_backlog + timedelta(days=3)
-    spider._record_success(SOURCE, busy_now, None, '"v1"', None, "hash1")
-    busy = due_in(spider, busy_now)
+    states.record_success(SOURCE, busy_now, None, '"v1"', None, "hash1")
+    busy = due_in(states, busy_now)
     activity = store.publishing_activity([SOURCE.id], busy_now, POLICY.window_s)[SOURCE.id]
     assert activity.new_entries == 3 * 144  # the backlog left out
     assert busy == pytest.approx(poll_delay(POLICY, SOURCE.poll_interval_s, activity))
@@ -160,22 +157,22 @@ def test_spider_polls_a_busy_source_more_often_and_a_quiet_one_less(store: Store
 
     # After two quiet weeks, the same source is polled less often than configured.
     quiet_now = busy_now + timedelta(days=14)
-    spider._record_success(SOURCE, quiet_now, None, '"v1"', None, "hash1")
-    quiet = due_in(spider, quiet_now)
+    states.record_success(SOURCE, quiet_now, None, '"v1"', None, "hash1")
+    quiet = due_in(states, quiet_now)
     assert quiet > SOURCE.poll_interval_s
-    state = spider.states[SOURCE.id]
+    state = states.updates[SOURCE.id]
     assert state.failure_score == 0.0 and state.last_success_at == quiet_now
 
 
 def test_spider_backs_a_failing_source_off_and_a_success_resets_it(store: Store) -> None:
-    spider = spider_on(store, SOURCE)
+    states = states_on(store, SOURCE)
     now = datetime.now(UTC)
     healthy = poll_delay(POLICY, SOURCE.poll_interval_s, None)
 
     def fail(kind: str, at: datetime) -> float:
-        spider._record_error(SOURCE, at, kind, f"{kind} happened")
-        store.update_fetch_states([spider.states[SOURCE.id]])
-        return due_in(spider, at)
+        states.record_error(SOURCE, at, kind, f"{kind} happened")
+        store.update_fetch_states([states.updates[SOURCE.id]])
+        return due_in(states, at)
 
     assert fail("timeout", now) == pytest.approx(healthy * 2**TRANSIENT_POINTS, rel=0.01)
     assert fail("http_4xx", now) == pytest.approx(
@@ -188,25 +185,25 @@ def test_spider_backs_a_failing_source_off_and_a_success_resets_it(store: Store)
     for _ in range(30):
         delay = fail("dns", now)
     assert delay == POLICY.ceiling_s  # slowed to the ceiling, never dropped
-    assert spider.summary[SOURCE.id]["failed"] == 32
+    assert states.summary[SOURCE.id]["failed"] == 32
 
     # A 304 is a success: the score goes, the interval returns.
-    spider._record_success(SOURCE, now, state, etag=None, last_modified=None, digest=None)
-    store.update_fetch_states([spider.states[SOURCE.id]])
+    states.record_success(SOURCE, now, state, etag=None, last_modified=None, digest=None)
+    store.update_fetch_states([states.updates[SOURCE.id]])
     recovered = store.fetch_state(SOURCE.id)
     assert recovered is not None and recovered.failure_score == 0.0
-    assert due_in(spider, now) == pytest.approx(healthy, rel=0.01)
+    assert due_in(states, now) == pytest.approx(healthy, rel=0.01)
 
 
 def test_a_304_keeps_the_stored_validators(store: Store) -> None:
-    spider = spider_on(store, SOURCE)
+    states = states_on(store, SOURCE)
     now = datetime.now(UTC)
     store.update_fetch_states(
         [FetchStateUpdate(source_id=SOURCE.id, etag='"a"', last_modified="Mon", body_hash="h")]
     )
     state = store.fetch_state(SOURCE.id)
-    spider._record_success(SOURCE, now, state, etag=None, last_modified=None, digest=None)
-    update = spider.states[SOURCE.id]
+    states.record_success(SOURCE, now, state, etag=None, last_modified=None, digest=None)
+    update = states.updates[SOURCE.id]
     assert (update.etag, update.last_modified, update.body_hash) == ('"a"', "Mon", "h")
 
 

@@ -21,12 +21,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from typer.testing import CliRunner
 
 import scheduler
-from cli.logs import JsonFormatter, TextFormatter
 from cli.main import app
 from config import Config, load_config
 from demo.server import LocalWeb, Request, Response
+from rounds.logs import JsonFormatter, TextFormatter
+from rounds.process import RoundResult, StopRequest
 from scraper.polling import TRANSIENT_POINTS
-from scraper.round_process import RoundResult, StopRequest
 from storage import EntryOutcome, FetchStateUpdate, open_store
 from storage.engine import make_engine
 from tests.crawling import DEMO_SITES, presscut

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from parsel import Selector
@@ -16,10 +15,10 @@ from scrapy.utils.test import get_crawler
 
 from config import ConfigError, Source, load_config
 from demo.server import LocalWeb
-from pipelines.stage import Drop
 from pipelines.window import WindowStage
+from scraper.errors import Drop
 from scraper.items import Clipping
-from scraper.spiders.sections import (
+from scraper.sections import (
     article_links,
     article_score,
     is_article_url,
@@ -303,8 +302,7 @@ def test_section_source_crawl(tmp_path: Path, web: LocalWeb) -> None:
 def test_window_stage_drops_what_the_page_dates_before_the_window() -> None:
     crawler = get_crawler()
     start = datetime(2026, 11, 16, tzinfo=UTC)
-    crawler.spider = SimpleNamespace(windows={"council-press": start})
-    stage = WindowStage.from_crawler(crawler)
+    stage = WindowStage({"council-press": start}, crawler.stats)
 
     def item(source: str, published: datetime | None) -> Clipping:
         return Clipping(url="https://s.example/a", source_id=source, published_at=published)

@@ -13,8 +13,9 @@ import pytest
 
 from config import Source
 from demo.server import LocalWeb
-from scraper.spiders import sitemaps
-from scraper.spiders.sitemaps import MAX_ENTRIES, _clipping, read_sitemap
+from scraper import sitemaps
+from scraper.sitemaps import MAX_ENTRIES, read_sitemap
+from scraper.sitemaps import base_clipping as _clipping
 from scraper.urls import canonical_url
 from storage import open_store
 from tests.crawling import presscut

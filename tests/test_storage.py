@@ -8,7 +8,6 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError, StatementError
 
+from config import Source
 from scraper.items import Clipping
 from storage import (
     UNCHANGED,
@@ -51,16 +51,17 @@ def clip(n: int, source_id: str = "herald", **changes: Any) -> Clipping:
     return Clipping(**values)
 
 
-def source(id: str, **changes: Any) -> SimpleNamespace:
-    values = {
+def source(id: str, **changes: Any) -> Source:
+    """A configured source; ``poll_interval_s`` as storage reads it."""
+    values: dict[str, Any] = {
         "id": id,
         "outlet": id.title(),
         "kind": "feed",
         "url": f"https://{id}.example/feed.xml",
         "language": "en",
-        "poll_interval_s": 1800.0,
+        "poll_interval": changes.pop("poll_interval_s", 1800.0),
     }
-    return SimpleNamespace(**{**values, **changes})
+    return Source(**{**values, **changes})
 
 
 # -- schema ---------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from config import Config, Source
+from config import Source
 from scraper.discovery import Candidate, check_section, check_sitemap
 from scraper.errors import classify_failure
 from scraper.feed_pool import DEFAULT_TIMEOUT, FeedParsePool
@@ -38,22 +38,24 @@ class CheckResult:
 
 
 class CheckSpider(scrapy.Spider):
-    name = "check"
+    """``sources``: what to check; ``parse_timeout``: seconds a feed may
+    take to parse (``crawl.parse_timeout``).  No pipeline runs: nothing is
+    stored."""
 
-    def __init__(self, *args: Any, sources: list[Source] | None = None, **kwargs: Any) -> None:
+    name = "check"
+    custom_settings = {"ITEM_PIPELINES": {}}  # noqa: RUF012 - Scrapy's own attribute
+
+    def __init__(
+        self,
+        *args: Any,
+        sources: list[Source] | None = None,
+        parse_timeout: float = DEFAULT_TIMEOUT,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.sources = list(sources or [])
         self.results: dict[str, CheckResult] = {}
-
-    @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> CheckSpider:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        config: Config | None = crawler.settings.get("PRESSCUT_CONFIG")
-        if not spider.sources:
-            spider.sources = list(config.sources) if config else []
-        timeout = config.settings.crawl.parse_timeout if config else DEFAULT_TIMEOUT
-        spider.feed_pool = FeedParsePool(timeout=timeout)
-        return spider
+        self.feed_pool = FeedParsePool(timeout=parse_timeout)
 
     def closed(self, reason: str) -> None:
         self.feed_pool.close()

@@ -3,7 +3,7 @@
 Twisted's reactor runs once per process, so each round gets a fresh one.
 That also keeps a long-lived scheduler's memory flat: whatever a round
 allocates leaves with its process.  The child is ``python -m
-scraper.round_child`` (see there), started with `subprocess` rather than
+rounds.child`` (see there), started with `subprocess` rather than
 `multiprocessing`: it is born in a process group of its own with SIGTERM
 and SIGINT blocked, then ignores them for good, so no stop meant for the
 scheduler ever reaches it; it does not re-import the scheduler's main
@@ -34,42 +34,17 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from config import Config
-from scraper.round_child import STOPS
+from rounds.child import STOPS
+from rounds.report import STATUSES, RoundResult
 
 logger = logging.getLogger("presscut.round")
 
-#: Statuses of a `RoundResult`: a crawl run's (``finished``, ``failed``,
-#: ``interrupted``), ``busy`` (another round held the lock, nothing done) or
-#: ``crashed`` (the process died without reporting; its run is ``failed``).
-STATUSES = ("finished", "failed", "interrupted", "busy", "crashed")
-
 #: How often (seconds) the parent looks at a stop request while it waits.
 _POLL_S = 0.2
-
-
-@dataclass
-class RoundResult:
-    """What a round process did.  ``summary`` and ``errors`` are
-    `scraper.round.RoundReport`'s; peak RSS figures are in KiB, as the
-    kernel counted them, for the child and for the largest of its workers."""
-
-    status: str
-    run_id: int | None = None
-    summary: dict[str, dict[str, int]] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0
-    peak_rss_kib: int | None = None
-    workers_peak_rss_kib: int | None = None
-    exitcode: int | None = None
-
-    @property
-    def new(self) -> int:
-        return sum(counts.get("new", 0) for counts in self.summary.values())
 
 
 class StopRequest:
@@ -116,7 +91,7 @@ def run_round_process(
         sys.executable,
         "-P",  # not the working directory first on sys.path: it may hold a config/ folder
         "-m",
-        "scraper.round_child",
+        "rounds.child",
         f"--report-fd={child_fd}",
         f"--log-format={log_format}",
         f"--log-level={log_level}",
@@ -139,19 +114,7 @@ def run_round_process(
     assert child.stdin is not None
     with contextlib.suppress(BrokenPipeError), child.stdin:  # died at once: a crash, below
         child.stdin.write(pickle.dumps(config))
-    deadline: float | None = None
-    abandoned = False
-    while child.poll() is None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            child.wait(timeout=_POLL_S)
-        if stop.requested and deadline is None:
-            deadline = time.monotonic() + stop_timeout
-            logger.info("stop requested: letting the round finish", extra={"pid": child.pid})
-        overdue = deadline is not None and (stop.hurried or time.monotonic() >= deadline)
-        if overdue and child.poll() is None:
-            # The whole group: the child and its extraction workers.
-            os.killpg(child.pid, signal.SIGKILL)
-            abandoned = True
+    abandoned = _wait(child, stop, stop_timeout)
     reader.join(timeout=10)
     seconds = time.monotonic() - began
     report = _report(b"".join(chunks))
@@ -165,6 +128,26 @@ def run_round_process(
     )
     _abandon(config, run_status, reason, started_at)
     return RoundResult(status=status, seconds=seconds, exitcode=child.returncode)
+
+
+def _wait(child: subprocess.Popen[bytes], stop: StopRequest, stop_timeout: float) -> bool:
+    """Wait for ``child`` to end; once ``stop`` is requested, for
+    ``stop_timeout`` seconds at most (none once hurried), then kill it.
+    Whether it was killed (abandoned)."""
+    deadline: float | None = None
+    abandoned = False
+    while child.poll() is None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=_POLL_S)
+        if stop.requested and deadline is None:
+            deadline = time.monotonic() + stop_timeout
+            logger.info("stop requested: letting the round finish", extra={"pid": child.pid})
+        overdue = deadline is not None and (stop.hurried or time.monotonic() >= deadline)
+        if overdue and child.poll() is None:
+            # The whole group: the child and its extraction workers.
+            os.killpg(child.pid, signal.SIGKILL)
+            abandoned = True
+    return abandoned
 
 
 def _read_all(fd: int, chunks: list[bytes]) -> None:
@@ -211,26 +194,3 @@ def handle_signals(stop: StopRequest, then: Callable[[], None] | None = None) ->
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
-
-
-def log_round(result: RoundResult) -> None:
-    """One line per round: status, run id, counts, time and peak memory."""
-    level = logging.WARNING if result.status in ("failed", "crashed") else logging.INFO
-    logging.getLogger("presscut.scheduler").log(
-        level,
-        "round %s",
-        result.status,
-        extra={
-            "run_id": result.run_id,
-            "status": result.status,
-            "sources": len(result.summary),
-            "new": result.new,
-            "seconds": round(result.seconds, 1),
-            "peak_rss_mib": _mib(result.peak_rss_kib),
-            "workers_peak_rss_mib": _mib(result.workers_peak_rss_kib),
-        },
-    )
-
-
-def _mib(kib: int | None) -> float | None:
-    return round(kib / 1024, 1) if kib else None

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scraper.round_process import StopRequest
+from rounds.process import StopRequest
 
 logger = logging.getLogger("presscut.scheduler")
 

@@ -1,20 +1,21 @@
-"""The round's own process: ``python -m scraper.round_child``.
+"""The round's own process: ``python -m rounds.child``.
 
-`scraper.round_process` starts it for every scheduled round (see there for
+`rounds.process` starts it for every scheduled round (see there for
 why a process per round, and how it is started and stopped).  It reads the
 pickled `config.Config` to crawl on its standard input, runs
-`scraper.round.run_round` (the function behind ``presscut crawl``), and
-writes a JSON report (`scraper.round_process.RoundResult`'s fields) to the
+`rounds.round.run_round` (the function behind ``presscut crawl``), and
+writes a JSON report (`rounds.report.RoundResult.reported`) to the
 pipe named by ``--report-fd``.  Around the round it:
 
 1. ignores SIGTERM and SIGINT for good (`RoundChild`): the scheduler alone
    decides whether a round finishes or is abandoned;
-2. logs to standard error in the scheduler's format (`cli.logs`), Scrapy's
+2. logs to standard error in the scheduler's format (`rounds.logs`), Scrapy's
    own lines below WARNING left out unless the level is DEBUG;
 3. takes the round lock (`storage.locks`), or reports ``busy``;
 4. records runs left ``running`` by a process that died as ``interrupted``
    (nothing holding the lock can still be running them);
-5. after the round, logs one line per polled source (`log_sources`).
+5. after the round, logs one line per polled source
+   (`rounds.report.log_sources`).
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ STOPS = (signal.SIGTERM, signal.SIGINT)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m scraper.round_child --report-fd N [--log-format F]
+    """``python -m rounds.child --report-fd N [--log-format F]
     [--log-level L]``, the pickled `config.Config` on standard input."""
-    parser = argparse.ArgumentParser(prog="python -m scraper.round_child")
+    parser = argparse.ArgumentParser(prog="python -m rounds.child")
     parser.add_argument("--report-fd", type=int, required=True)
     parser.add_argument("--log-format", default="text")
     parser.add_argument("--log-level", default="INFO")
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     # may unblock them: multiprocessing does), and again once Scrapy has
     # installed its own handlers (see RoundChild).
     ignore_stops()
-    from cli.logs import configure
+    from rounds.logs import configure
 
     handler = configure(args.log_format, args.log_level)
     handler.addFilter(QuietLibraries(_scrapy_level(args.log_level)))
@@ -82,13 +83,14 @@ def _scrapy_level(log_level: str) -> str:
 
 
 def _crawl(config: Config, log_level: str) -> dict[str, Any]:
-    from scraper.round import run_round
+    from rounds.report import log_sources
+    from rounds.round import run_round
     from storage import open_store
     from storage.housekeeping import STALE_RUN_REASON
 
     store = open_store(config.settings.database.url)
     try:
-        store.upgrade()
+        store.upgrade()  # once: the round uses this store as it is
         with store.round_lock() as held:
             if not held:
                 logger.warning("another round holds the round lock: nothing to do")
@@ -96,65 +98,20 @@ def _crawl(config: Config, log_level: str) -> dict[str, Any]:
             stale = store.abandon_runs("interrupted", STALE_RUN_REASON)
             if stale:
                 logger.warning("recorded %d unfinished run(s) as interrupted", stale)
-            extensions = {"scraper.round_child.RoundChild": 0}
-            report = run_round(config, log_level=_scrapy_level(log_level), extensions=extensions)
-            log_sources(config, store, report.summary, report.errors, report.run_id)
+            extensions = {"rounds.child.RoundChild": 0}
+            result = run_round(
+                config, log_level=_scrapy_level(log_level), extensions=extensions, store=store
+            )
+            log_sources(config, store, result)
     finally:
         store.close()
-    return {
-        "status": report.status,
-        "run_id": report.run_id,
-        "summary": report.summary,
-        "errors": report.errors,
-    }
-
-
-def log_sources(
-    config: Config,
-    store: Any,
-    summary: dict[str, dict[str, int]],
-    errors: dict[str, str],
-    run_id: int,
-) -> None:
-    """One log line per source polled in run ``run_id``, all with the keys
-    ``source``, ``url`` and ``outcome``: ``failed`` (its own URL failed),
-    ``partial`` (some articles failed), ``new`` (clippings stored) or
-    ``nothing_new``."""
-    urls = {s.id: s.url for s in config.sources}
-    states = store.fetch_states(list(summary))
-    for source_id in sorted(summary):
-        counts = summary[source_id]
-        state = states.get(source_id)
-        if state and state.last_error_at and state.last_error_at == state.last_fetch_at:
-            outcome = "failed"
-        elif source_id in errors:
-            outcome = "partial"
-        elif counts.get("new", 0):
-            outcome = "new"
-        else:
-            outcome = "nothing_new"
-        level = logging.WARNING if outcome in ("failed", "partial") else logging.INFO
-        logger.log(
-            level,
-            "source %s",
-            outcome.replace("_", " "),
-            extra={
-                "source": source_id,
-                "url": urls.get(source_id, ""),
-                "outcome": outcome,
-                "run_id": run_id,
-                **{k: counts.get(k, 0) for k in ("new", "duplicate", "off_topic", "failed")},
-                "failure_score": state.failure_score if state else None,
-                "next_due": state.next_due_at.isoformat() if state and state.next_due_at else None,
-                "error": errors.get(source_id),
-            },
-        )
+    return result.reported()
 
 
 class RoundChild:
     """Scrapy extension of the round's process: Scrapy's own root log
     handler becomes a no-op (its records reach the handler
-    `cli.logs.configure` installed, in its format, once), and SIGTERM and
+    `rounds.logs.configure` installed, in its format, once), and SIGTERM and
     SIGINT stay ignored after Scrapy installs its shutdown handlers, whose
     graceful stop would record fetch state for feeds whose articles are
     still queued."""
@@ -191,10 +148,6 @@ class QuietLibraries(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.levelno >= self.level or not record.name.startswith("scrapy")
-
-
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 if __name__ == "__main__":

@@ -1,0 +1,197 @@
+"""The round spider: one crawl round over every due source, whatever its kind.
+
+For each due source (or each source named in ``source_ids``) it:
+
+1. requests the source's URL, conditionally (``If-None-Match`` /
+   ``If-Modified-Since`` from the stored validators); a 304, or a body whose
+   hash equals the stored one, means "nothing new" and costs no further
+   request (`RoundSpider.unchanged`);
+2. reads the body by the source's ``kind``: a ``feed`` in
+   `scraper.spiders.feeds`, a ``sitemap`` in `scraper.spiders.sitemaps`
+   (following child sitemaps), a ``section`` in `scraper.spiders.sections`
+   (following its pagination);
+3. hands the entries, as base clippings, to ``request_articles`` and reads
+   each new article (`scraper.spiders.articles`).
+
+Everything the round shares comes in one `RoundContext` spider argument
+(``process.crawl(RoundSpider, context=...)``, see `rounds.round`): the
+configuration, the round's store, and the per-source `SourceStates`, whose
+fetch state the store stage writes *after* the round's clippings, so a round
+cut short never records a feed as seen while its articles are unstored.
+Without a context the spider refuses to start (`MissingContext`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from sqlalchemy.exc import DBAPIError
+
+from config import Source
+from scraper.context import RoundContext, require_context
+from scraper.errors import classify_failure
+from scraper.extraction_pool import ExtractionPool
+from scraper.feed_pool import FeedParsePool
+from scraper.feeds import body_hash
+from scraper.spiders.articles import ArticleMixin
+from scraper.spiders.feeds import FeedMixin
+from scraper.spiders.responses import blocked_response, header
+from scraper.spiders.sections import SectionMixin
+from scraper.spiders.sitemaps import SitemapMixin
+
+logger = logging.getLogger(__name__)
+
+
+class RoundSpider(FeedMixin, SitemapMixin, SectionMixin, ArticleMixin, scrapy.Spider):
+    name = "round"
+
+    def __init__(
+        self,
+        *args: Any,
+        context: RoundContext | None = None,
+        source_ids: list[str] | None = None,
+        force: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.context = require_context(context)
+        self.source_ids = list(source_ids or [])
+        self.force = bool(force) or bool(self.source_ids)
+        self._seen_hashes: set[str] = set()
+        self._requested: Counter[str] = Counter()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> RoundSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        config = spider.context.config
+        crawl = config.settings.crawl
+        spider.pool = ExtractionPool(
+            crawl.extract_workers,
+            timeout=crawl.extract_timeout,
+            topics=config.topics,
+            excerpt=config.settings.excerpt,
+        )
+        spider.feed_pool = FeedParsePool(timeout=crawl.parse_timeout)
+        return spider
+
+    def closed(self, reason: str) -> None:
+        self.feed_pool.close()
+        self.pool.close()
+
+    def due_sources(self, now: datetime) -> list[Source]:
+        """The sources this round polls (enabled ones only), after the
+        stored source rows are brought in line with the configuration."""
+        store = self.context.store
+        enabled = [s for s in self.context.config.sources if s.enabled]
+        store.sync_sources(enabled)
+        if self.source_ids:
+            unknown = set(self.source_ids) - {s.id for s in enabled}
+            if unknown:
+                raise ValueError(f"unknown or disabled source id(s): {', '.join(sorted(unknown))}")
+            return [s for s in enabled if s.id in self.source_ids]
+        if self.force:
+            return enabled
+        due = set(store.due_source_ids(now))
+        return [s for s in enabled if s.id in due]
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        now = datetime.now(UTC)
+        try:
+            sources = self.due_sources(now)
+            stored = self.context.store.fetch_states([s.id for s in sources])
+            self.context.states.start([s.id for s in sources], now)
+        except DBAPIError as exc:
+            # Full disk, corrupt file, server gone: no source is polled, and
+            # the round says why instead of "no source was due".
+            cause = str(exc.orig or exc).splitlines()[0]
+            self.context.errors["database"] = f"cannot start the round: {cause}"
+            logger.error("database unavailable at round start: %s", cause)
+            return
+        self.context.windows.update(self.source_windows(sources, now))
+        self.crawler.stats.set_value("feed/sources_due", len(sources))
+        readers = {
+            "feed": self.parse_feed,
+            "sitemap": self.parse_sitemap,
+            "section": self.parse_section,
+        }
+        for source in sources:
+            headers = {}
+            state = stored.get(source.id)
+            if state is not None:
+                if state.etag:
+                    headers["If-None-Match"] = state.etag
+                if state.last_modified:
+                    headers["If-Modified-Since"] = state.last_modified
+            yield scrapy.Request(
+                source.url,
+                callback=readers[source.kind],
+                errback=self.source_failed,
+                headers=headers,
+                dont_filter=True,
+                meta={"source": source, "handle_httpstatus_list": [304], "state": state},
+                priority=10,
+            )
+
+    def source_windows(self, sources: list[Source], now: datetime) -> dict[str, datetime]:
+        """When each source's ``since`` window opens: ``since`` before the
+        source was first stored, which is its first crawl (or ``now``)."""
+        first = {row.id: row.created_at for row in self.context.store.list_sources()}
+        return {
+            s.id: first.get(s.id, now) - timedelta(seconds=s.since_s)
+            for s in sources
+            if s.since_s is not None
+        }
+
+    # -- the source's own response, whatever its kind ----------------------------
+
+    def unchanged(self, response: Response) -> bool:
+        """Whether a source's own response says nothing changed since the
+        last round (a 304, or the stored body hash); records the success."""
+        source: Source = response.meta["source"]
+        state = response.meta["state"]
+        now = datetime.now(UTC)
+        states = self.context.states
+        if response.status == 304:
+            self.crawler.stats.inc_value(f"{source.kind}/not_modified")
+            states.record_success(source, now, state, etag=None, last_modified=None, digest=None)
+            return True
+        digest = body_hash(response.body)
+        if state is not None and state.body_hash == digest:
+            self.crawler.stats.inc_value(f"{source.kind}/unchanged_body")
+            etag, last_modified = header(response, "ETag"), header(response, "Last-Modified")
+            states.record_success(source, now, state, etag, last_modified, digest)
+            return True
+        return False
+
+    def fetched(self, response: Response, *, validators: bool = True) -> None:
+        """Record a source's own response as read, with its validators for
+        the next round's conditional request, or with none (read it whole)."""
+        source: Source = response.meta["source"]
+        now = datetime.now(UTC)
+        states = self.context.states
+        if not validators:
+            states.record_success(source, now, None, None, None, None)
+            return
+        etag, last_modified = header(response, "ETag"), header(response, "Last-Modified")
+        state = response.meta["state"]
+        states.record_success(source, now, state, etag, last_modified, body_hash(response.body))
+
+    def failed_source(self, response: Response, kind: str, message: str) -> None:
+        """Record that a source's own URL answered but could not be read."""
+        self.context.states.record_error(response.meta["source"], datetime.now(UTC), kind, message)
+
+    def source_failed(self, failure: Any) -> None:
+        """Errback of a source's own URL."""
+        source: Source = failure.request.meta["source"]
+        kind, message = classify_failure(failure)
+        block = blocked_response(failure)
+        if block is not None:
+            kind, message = "blocked_page", f"{block} ({message})"
+        self.crawler.stats.inc_value(f"feed/failed/{kind}")
+        self.context.states.record_error(source, datetime.now(UTC), kind, message)

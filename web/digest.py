@@ -1,0 +1,150 @@
+"""The digest page: the period's approved stories in the site's own format
+(the templates and publisher of ``presscut digest``), reordered or with one
+dropped, previewed, then published.
+
+The period runs from the end of the last digest to the moment the page was
+opened (kept in the form, so the preview and the publication agree).
+Publishing records the digest as ``presscut digest`` does
+(`storage.Store.record_publication`): a story already in a digest is
+refused there, so no clipping is ever in two digests.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import nh3
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from digest.publisher import make_digest, posts_of
+from storage.publishing import SITE, AlreadyPublished, Publication
+from web.page import desk, form_int, message, render, user
+
+_TAGS = {"article", "section", "div", "h2", "h3", "h4", "p", "span", "a", "time", "em", "strong"}
+_ATTRS = {"*": {"class"}, "a": {"href"}, "time": {"datetime"}}
+
+
+def _period(values: Any) -> tuple[datetime | None, datetime]:
+    start = values.get("since")
+    until = values.get("until")
+    return (
+        datetime.fromisoformat(start) if start else None,
+        datetime.fromisoformat(until) if until else datetime.now(UTC),
+    )
+
+
+def _preview(request: Request, start: datetime | None, end: datetime, order: list[int] | None):
+    """``(candidates, chosen, html)``: the period's pending stories, those
+    kept in ``order`` (all, in the configured order, when ``None``), and the
+    digest rendered from them."""
+    state = request.app.state
+    now = datetime.now(UTC)
+    result = make_digest(
+        state.store,
+        state.renderer,
+        start=start,
+        end=end,
+        posted_at=now,
+        topic_order=list(state.config.topics),
+        record=False,
+    )
+    if result is None or result.publication.id != 0:
+        return [], [], None
+    candidates = list(result.publication.items)
+    chosen = candidates if order is None else [i for i in order if i in candidates]
+    if not chosen:
+        return candidates, [], None
+    pub = Publication(
+        id=0,
+        kind="digest",
+        target=SITE,
+        title=result.publication.title,
+        posted_at=now,
+        items=tuple(chosen),
+        period_start=start,
+        period_end=end,
+    )
+    post = state.renderer.groups(posts_of(state.store, [pub])[0], list(state.config.topics))
+    html = state.renderer.digest(post, "html", fragment=True)
+    safe = nh3.clean(html, tags=_TAGS, attributes=_ATTRS, link_rel="noopener nofollow")
+    return candidates, chosen, Markup(safe)
+
+
+def _order(form: Any) -> list[int]:
+    """The ids kept, by the positions typed next to them."""
+    kept = []
+    for raw in form.getlist("ids"):
+        clipping_id = form_int(raw)
+        if clipping_id is None or form.get(f"drop-{clipping_id}"):
+            continue
+        position = form_int(form.get(f"pos-{clipping_id}")) or 0
+        kept.append((position, len(kept), clipping_id))
+    return [i for _, _, i in sorted(kept)]
+
+
+async def digest_page(request: Request) -> Response:
+    start, end = _period(request.query_params)
+    if start is None and "since" not in request.query_params:
+        start = request.app.state.store.last_digest_end()
+    return _show(request, start, end, None)
+
+
+def _show(
+    request: Request,
+    start: datetime | None,
+    end: datetime,
+    order: list[int] | None,
+    status_code: int = 200,
+    **extra: Any,
+) -> Response:
+    candidates, chosen, html = _preview(request, start, end, order)
+    clippings = request.app.state.store.clippings_by_id(candidates)
+    return render(
+        request,
+        "digest.html",
+        status_code,
+        start=start,
+        end=end,
+        items=[(i, clippings[i]) for i in chosen]
+        + [(i, clippings[i]) for i in candidates if i not in chosen],
+        chosen=set(chosen),
+        preview=html,
+        published=extra.get("published"),
+        error=extra.get("error"),
+    )
+
+
+async def compose(request: Request) -> Response:
+    form = await request.form()
+    start, end = _period(form)
+    order = _order(form)
+    if form.get("action") != "publish":
+        return _show(request, start, end, order)
+    _, chosen, _ = _preview(request, start, end, order)
+    if not chosen:
+        return _show(request, start, end, order, 400, error="nothing to publish: no story kept")
+    state = request.app.state
+    clippings = state.store.clippings_by_id(chosen)
+    try:
+        pub_id = state.store.record_publication(
+            kind="digest",
+            target=SITE,
+            title=state.renderer.digest_title(end),
+            posted_at=datetime.now(UTC),
+            items=[(i, clippings[i].cluster or clippings[i].url_hash or "") for i in chosen],
+            period=(start, end),
+        )
+    except AlreadyPublished as exc:
+        return message(request, f"not published: {len(exc.clusters)} story(ies) already went out")
+    desk(request).record(user(request).name, "publish", chosen, {"publication": pub_id})
+    return render(request, "message.html", text=f"digest {pub_id} published", published=pub_id)
+
+
+routes = [
+    Route("/digest", digest_page, methods=["GET"]),
+    Route("/digest", compose, methods=["POST"]),
+]

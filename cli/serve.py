@@ -109,7 +109,8 @@ def users_list(config_dir: ConfigDir = None) -> None:
         accounts = DeskStore(store).list_users()
     for u in accounts:
         state = "disabled" if u.disabled else "active"
-        console.print(f"{u.name}\t{u.role}\t{state}", highlight=False, markup=False)
+        # Tab-separated, as written: easy to read and to cut.
+        typer.echo(f"{u.name}\t{u.role}\t{state}")
 
 
 def users_disable(name: Name, config_dir: ConfigDir = None) -> None:

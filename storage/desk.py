@@ -57,7 +57,7 @@ class Row:
 def row_flags(c: Clipping, outlets: int) -> list[str]:
     """The flags of clipping ``c`` in a cluster of ``outlets`` members."""
     out = []
-    if not c.text.strip():
+    if not c.text.strip() or c.text_from is None:
         out.append("needs-text")
     if c.published_at is None or c.authors_from in GUESSED or c.title_from in GUESSED:
         out.append("low-confidence")
@@ -68,7 +68,7 @@ def row_flags(c: Clipping, outlets: int) -> list[str]:
 
 def _flag_condition(flag: str) -> Any:
     if flag == "needs-text":
-        return func.trim(clippings.c.text) == ""
+        return or_(func.trim(clippings.c.text) == "", clippings.c.text_from.is_(None))
     if flag == "low-confidence":
         return or_(
             clippings.c.published_at.is_(None),

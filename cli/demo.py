@@ -100,4 +100,5 @@ def demo(
         f"desk:     presscut serve --config {config_dir}  then open http://127.0.0.1:8000/"
         f" and log in as {DEMO_USER} / {DEMO_PASSWORD}",
         highlight=False,
+        soft_wrap=True,
     )

@@ -38,7 +38,7 @@ class RequireLogin:
             return
         conn = HTTPConnection(scope)
         name = conn.session.get("user")
-        account = desk_of(conn).user(name) if isinstance(name, str) else None
+        account = desk(conn).user(name) if isinstance(name, str) else None
         if account is None or account.disabled:
             conn.session.clear()
             response: Response
@@ -50,10 +50,6 @@ class RequireLogin:
             return
         scope.setdefault("state", {})["user"] = account
         await self.app(scope, receive, send)
-
-
-def desk_of(conn: HTTPConnection):  # type: ignore[no-untyped-def]
-    return conn.app.state.desk
 
 
 async def login_page(request: Request) -> Response:

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.requests import Request
+from markupsafe import escape
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from storage.desk_store import DeskStore
 from storage.users import User
 
 
-def desk(request: Request) -> DeskStore:
-    return request.app.state.desk  # type: ignore[no-any-return]
+def desk(conn: HTTPConnection) -> DeskStore:
+    """The app's `DeskStore` (a `Request` is an `HTTPConnection` too)."""
+    return conn.app.state.desk  # type: ignore[no-any-return]
 
 
 def user(request: Request) -> User:
@@ -46,15 +48,9 @@ def message(request: Request, text: str, status_code: int = 400) -> Response:
     """A one-line refusal: a fragment for htmx, a page otherwise."""
     if is_htmx(request):
         return HTMLResponse(
-            f'<p class="error" role="alert">{_escape(text)}</p>', status_code=status_code
+            f'<p class="error" role="alert">{escape(text)}</p>', status_code=status_code
         )
     return render(request, "message.html", status_code, text=text)
-
-
-def _escape(text: str) -> str:
-    from markupsafe import escape
-
-    return str(escape(text))
 
 
 def form_int(value: Any) -> int | None:

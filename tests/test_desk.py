@@ -291,6 +291,8 @@ def test_digest_composed_reordered_and_published_once(
     newest = store.publications(kind="digest")[0]
     assert newest.items == (4,)
     assert "publish" in ann.get("/audit").text
+    bad = ann.get("/digest?until=next+week")
+    assert bad.status_code == 400 and "not an ISO 8601 date" in bad.text
 
 
 def test_sources_page_disable_enable_and_poll_now(tmp_path: Path, db_url: str) -> None:

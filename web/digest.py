@@ -29,15 +29,24 @@ _ATTRS = {"*": {"class"}, "a": {"href"}, "time": {"datetime"}}
 
 
 def _period(values: Any) -> tuple[datetime | None, datetime]:
-    start = values.get("since")
-    until = values.get("until")
-    return (
-        datetime.fromisoformat(start) if start else None,
-        datetime.fromisoformat(until) if until else datetime.now(UTC),
-    )
+    """``since`` and ``until`` of the form or query (aware ISO 8601); a
+    `ValueError` names a bad one."""
+    out = []
+    for key in ("since", "until"):
+        raw = str(values.get(key) or "")
+        try:
+            when = datetime.fromisoformat(raw) if raw else None
+        except ValueError:
+            raise ValueError(f"{key}: {raw!r} is not an ISO 8601 date and time") from None
+        if when is not None and when.tzinfo is None:
+            raise ValueError(f"{key}: {raw!r} has no time zone")
+        out.append(when)
+    return out[0], out[1] or datetime.now(UTC)
 
 
-def _preview(request: Request, start: datetime | None, end: datetime, order: list[int] | None):
+def _preview(
+    request: Request, start: datetime | None, end: datetime, order: list[int] | None
+) -> tuple[list[int], list[int], Markup | None]:
     """``(candidates, chosen, html)``: the period's pending stories, those
     kept in ``order`` (all, in the configured order, when ``None``), and the
     digest rendered from them."""
@@ -76,7 +85,7 @@ def _preview(request: Request, start: datetime | None, end: datetime, order: lis
 
 def _order(form: Any) -> list[int]:
     """The ids kept, by the positions typed next to them."""
-    kept = []
+    kept: list[tuple[int, int, int]] = []
     for raw in form.getlist("ids"):
         clipping_id = form_int(raw)
         if clipping_id is None or form.get(f"drop-{clipping_id}"):
@@ -87,7 +96,10 @@ def _order(form: Any) -> list[int]:
 
 
 async def digest_page(request: Request) -> Response:
-    start, end = _period(request.query_params)
+    try:
+        start, end = _period(request.query_params)
+    except ValueError as exc:
+        return message(request, str(exc))
     if start is None and "since" not in request.query_params:
         start = request.app.state.store.last_digest_end()
     return _show(request, start, end, None)
@@ -120,7 +132,10 @@ def _show(
 
 async def compose(request: Request) -> Response:
     form = await request.form()
-    start, end = _period(form)
+    try:
+        start, end = _period(form)
+    except ValueError as exc:
+        return message(request, str(exc))
     order = _order(form)
     if form.get("action") != "publish":
         return _show(request, start, end, order)

@@ -214,6 +214,8 @@ def paste_text(
     """Replace the article's text with one a curator pasted (versioned as
     `save`)."""
     current = version(conn, clipping_id)
+    if current is None:
+        raise ReviewError(f"no clipping with id {clipping_id}")
     if current != expected_version:
         raise StaleEdit(f"clipping {clipping_id} changed since you opened it; reload it")
     conn.execute(

@@ -4,7 +4,7 @@ Layers, outermost first: `SecurityHeaders` (CSP without inline scripts,
 ``X-Frame-Options: DENY``, no sniffing), asgi-csrf (every POST carries the
 token of the signed ``csrftoken`` cookie, else 403), Starlette's signed
 session cookie (HttpOnly, SameSite=Lax, Secure when ``https``), then
-`web.auth.require_login` (every page but the login page and static files
+`web.auth.RequireLogin` (every page but the login page and static files
 asks for a session).  Pages read and write through `storage.desk_store`.
 """
 

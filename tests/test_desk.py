@@ -16,12 +16,15 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from cli.main import app
-from config import Config
+from config import Config, load_config
 from scraper.items import Clipping
 from storage import Store
 from storage.users import MAX_FAILURES
 from tests.desk import client, log_in, post, sample_desk, token
 from tests.publishing import SAMPLE, ok
+from tests.wordpress_site import PASSWORD as WP_PASSWORD
+from tests.wordpress_site import USER as WP_USER
+from tests.wordpress_site import FakeWordPress
 from web.verbatim import excerpt_problem
 
 WALL = SAMPLE[0]["text"]
@@ -341,3 +344,26 @@ def test_users_command(desk: tuple[Config, Store]) -> None:
     assert runner.invoke(app, passwd, input="new-passphrase\n").exit_code == 0
     assert log_in(client(*desk), "cat", "cat-passphrase").status_code == 401
     assert log_in(client(*desk), "cat", "new-passphrase").status_code == 303
+
+
+def test_publishing_a_digest_copies_it_to_the_configured_wordpress(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, store = sample_desk(tmp_path, db_url)
+    with store, FakeWordPress() as site:
+        settings = Path(config.directory) / "settings.toml"
+        text = settings.read_text(encoding="utf-8")
+        settings.write_text(text + f'[wordpress]\nurl = "{site.url}"\nuser = "{WP_USER}"\n')
+        monkeypatch.setenv("PRESSCUT_WORDPRESS_PASSWORD", WP_PASSWORD)
+        c = client(load_config(config.directory), store)
+        log_in(c, "ann")
+        post(c, "/queue", "/queue/bulk", {"ids": ["4"], "action": "approve"})
+        page = c.get("/digest").text
+        until = page.split('name="until" value="', 1)[1].split('"', 1)[0]
+        r = post(c, "/digest", "/digest", {"since": "", "until": until, "ids": ["4"],
+                                           "action": "publish"})  # fmt: skip
+        assert "WordPress post(s) created" in r.text
+        titles = [body["title"] for body in site.creates()]
+        # the story's own post and the digest, as `presscut publish wordpress` makes them
+        assert titles[0] == "Harbour lights return"
+        assert titles[1].startswith("The Harbour Watch Weekly Digest"), titles

@@ -6,11 +6,15 @@ The period runs from the end of the last digest to the moment the page was
 opened (kept in the form, so the preview and the publication agree).
 Publishing records the digest as ``presscut digest`` does
 (`storage.Store.record_publication`): a story already in a digest is
-refused there, so no clipping is ever in two digests.
+refused there, so no clipping is ever in two digests.  Where a WordPress
+site is configured (``[wordpress]`` and ``PRESSCUT_WORDPRESS_PASSWORD``),
+what is not there yet is then copied to it, as ``presscut publish
+wordpress`` does.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +24,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from cli.publish import PASSWORD_ENV
 from digest.publisher import make_digest, posts_of
+from digest.wordpress import WordPressClient, WordPressError, publish_to_wordpress
 from storage.publishing import SITE, AlreadyPublished, Publication
 from web.page import desk, form_int, message, render, user
 
@@ -156,7 +162,27 @@ async def compose(request: Request) -> Response:
     except AlreadyPublished as exc:
         return message(request, f"not published: {len(exc.clusters)} story(ies) already went out")
     desk(request).record(user(request).name, "publish", chosen, {"publication": pub_id})
-    return render(request, "message.html", text=f"digest {pub_id} published", published=pub_id)
+    text = f"digest {pub_id} published{_to_wordpress(request)}"
+    return render(request, "message.html", text=text, published=pub_id)
+
+
+def _to_wordpress(request: Request) -> str:
+    """Copy to the configured WordPress site what is not there yet, as
+    ``presscut publish wordpress`` does; a note for the message ("" when no
+    site is configured or its password is not in the environment)."""
+    state = request.app.state
+    settings = state.config.settings.wordpress
+    password = os.environ.get(PASSWORD_ENV, "")
+    if not (settings.url and settings.user and password):
+        return ""
+    client = WordPressClient(settings.url, settings.user, password)
+    try:
+        report = publish_to_wordpress(
+            state.store, state.renderer, client, topic_order=list(state.config.topics)
+        )
+    except WordPressError as exc:
+        return f"; the copy to WordPress failed ({exc}): run presscut publish wordpress"
+    return f"; {len(report.done)} WordPress post(s) created"
 
 
 routes = [

@@ -18,7 +18,7 @@ from cli.crawl import print_report
 from cli.options import console, load
 from cli.terminal import Column, print_table
 from demo.server import LocalWeb
-from storage import open_store
+from storage import Store, open_store
 
 DEMO_ROOT = Path(__file__).resolve().parent.parent / "demo"
 SETTINGS = """\
@@ -34,6 +34,20 @@ download_delay = 0.05
 # The demo sites are served on this machine; real sources never are.
 allow_loopback = true
 """
+
+
+#: The demo database's desk account (the demo runs on loopback only).
+DEMO_USER = "demo"
+DEMO_PASSWORD = "presscut-demo"
+
+
+def desk_account(store: Store) -> None:
+    """Make the demo's desk account unless it exists."""
+    from storage.desk_store import DeskStore
+
+    desk = DeskStore(store)
+    if desk.user(DEMO_USER) is None:
+        desk.add_user(DEMO_USER, "admin", DEMO_PASSWORD)
 
 
 def render_sources(template: str, web: LocalWeb) -> str:
@@ -64,6 +78,7 @@ def demo(
             store.upgrade()
             report = run_round(config, force=True, store=store)
             rows = list(store.iter_clippings())
+            desk_account(store)
         finally:
             store.close()
     print_report(report)
@@ -84,3 +99,9 @@ def demo(
     console.print(f"database: {db}")
     console.print(f"config:   {config_dir}")
     console.print(f"next:     presscut export --config {config_dir} --format jsonl")
+    console.print(
+        f"desk:     presscut serve --config {config_dir}  then open http://127.0.0.1:8000/"
+        f" and log in as {DEMO_USER} / {DEMO_PASSWORD}",
+        highlight=False,
+        soft_wrap=True,
+    )

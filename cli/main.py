@@ -40,6 +40,7 @@ def build_app() -> typer.Typer:
     from cli.review import approve, cite, edit, queue, reject, show
     from cli.run import run
     from cli.search import search
+    from cli.serve import serve, users_add, users_disable, users_enable, users_list, users_passwd
     from cli.sources import sources_check, sources_list
 
     app = typer.Typer(
@@ -53,6 +54,7 @@ def build_app() -> typer.Typer:
     sources_app = typer.Typer(help="Configured sources.", no_args_is_help=True)
     db_app = typer.Typer(help="The database.", no_args_is_help=True)
     publish_app = typer.Typer(help="Publish approved stories.", no_args_is_help=True)
+    users_app = typer.Typer(help="Accounts of the curator's desk.", no_args_is_help=True)
 
     app.command("crawl")(crawl)
     app.command("run")(run)
@@ -82,6 +84,13 @@ def build_app() -> typer.Typer:
     app.add_typer(sources_app, name="sources")
     app.add_typer(db_app, name="db")
     app.add_typer(publish_app, name="publish")
+    app.command("serve")(serve)
+    users_app.command("add")(users_add)
+    users_app.command("list")(users_list)
+    users_app.command("disable")(users_disable)
+    users_app.command("enable")(users_enable)
+    users_app.command("passwd")(users_passwd)
+    app.add_typer(users_app, name="users")
     return app
 
 

@@ -35,12 +35,14 @@ from digest.publisher import (
     sweep_digest,
 )
 from digest.render import Renderer
-from digest.wordpress import WordPressClient, WordPressError, publish_to_wordpress
+from digest.wordpress import (
+    PASSWORD_ENV,
+    WordPressClient,
+    WordPressError,
+    publish_to_wordpress,
+)
 from digest.wxr import slug, wxr_document
 from storage.models import storable_datetime
-
-#: The environment variable holding the WordPress application password.
-PASSWORD_ENV = "PRESSCUT_WORDPRESS_PASSWORD"
 
 
 class Format(StrEnum):

@@ -44,6 +44,9 @@ from digest.text import wordpress_text
 from storage import Store
 from storage.publishing import SITE
 
+#: The environment variable holding the WordPress application password.
+PASSWORD_ENV = "PRESSCUT_WORDPRESS_PASSWORD"
+
 #: Seconds before a WordPress request is given up.
 TIMEOUT = 30.0
 

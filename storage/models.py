@@ -169,6 +169,8 @@ sources = Table(
     Column("next_due_at", UTCDateTime(), index=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # Migration 0004: a source disabled on the desk is not polled.
+    Column("paused", Boolean, nullable=False, server_default=false()),
 )
 
 #: One row per stored article; the columns named after `Clipping` fields
@@ -218,6 +220,8 @@ clippings = Table(
     Column("rejection_reason", Text),
     Column("posted_at", UTCDateTime(), index=True),
     Column("reviewed_at", UTCDateTime()),
+    # Migration 0004: bumped by every edit; a save from a stale copy is refused.
+    Column("version", Integer, nullable=False, server_default=text("1")),
     UniqueConstraint("url_hash"),
     UniqueConstraint("source_id", "entry_key"),
     # Migration 0003: the review page, newest first, all sources or one
@@ -330,6 +334,46 @@ publication_items = Table(
     Column("kind", Text, nullable=False),
     PrimaryKeyConstraint("publication_id", "position"),
     UniqueConstraint("target", "kind", "cluster"),
+)
+
+
+#: Desk accounts (migration 0004).  ``failed_logins`` counts wrong passwords
+#: since the last good one; ``locked_until`` ends a lockout.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+    Column("failed_logins", Integer, nullable=False, server_default=text("0")),
+    Column("locked_until", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("name"),
+)
+
+#: Who did what to which clipping, and when: approve, reject, edit, cite,
+#: publish and the desk's other actions.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("user_name", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("clipping_id", Integer),
+    Column("detail", JSON),
+    Index(None, "clipping_id", "id"),
+)
+
+#: Secrets made once per database (the desk's cookie signing key).
+desk_keys = Table(
+    "desk_keys",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("secret", Text, nullable=False),
 )
 
 

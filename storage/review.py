@@ -37,7 +37,16 @@ from storage.models import clipping_topics, clippings, cluster_citations
 from storage.publishing import retitle_posts
 
 #: Fields a curator may edit in review (see `edit`).
-EDITABLE = ("title", "headline", "excerpt", "excerpt_paraphrased", "via", "authors", "outlet")
+EDITABLE = (
+    "title",
+    "headline",
+    "excerpt",
+    "excerpt_paraphrased",
+    "via",
+    "authors",
+    "outlet",
+    "published_at",
+)
 
 
 class ReviewError(ValueError):
@@ -221,12 +230,16 @@ def edit(
         values["title_from"] = "curator"
     if "excerpt" in values:
         values["excerpt_from"] = "curator"
+    if "published_at" in values:
+        values["published_from"] = "curator"
     if "authors" in values:
         values["authors"] = list(values["authors"])
         values["authors_from"] = "curator"
     if values:
         conn.execute(
-            update(clippings).where(clippings.c.id == clipping_id).values(**values, updated_at=now)
+            update(clippings)
+            .where(clippings.c.id == clipping_id)
+            .values(**values, updated_at=now, version=clippings.c.version + 1)
         )
     updated = from_row(conn.execute(select(clippings).where(clippings.c.id == clipping_id)).one())
     if row.status == "published" and values:

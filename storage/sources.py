@@ -98,6 +98,8 @@ class SourceRow:
     next_due_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    paused: bool = False
+    """Disabled on the desk: not polled until enabled again."""
 
 
 class Unchanged(enum.Enum):
@@ -186,10 +188,12 @@ def fetch_states(conn: Connection, ids: Iterable[str]) -> dict[str, FetchState]:
 
 
 def due_ids(conn: Connection, now: datetime) -> list[str]:
-    """Ids of sources never polled or whose ``next_due_at`` is not after ``now``."""
+    """Ids of sources never polled or whose ``next_due_at`` is not after
+    ``now``, except those paused on the desk."""
     stmt = (
         select(sources.c.id)
         .where(or_(sources.c.next_due_at.is_(None), sources.c.next_due_at <= now))
+        .where(sources.c.paused.is_(False))
         .order_by(sources.c.id)
     )
     return list(conn.scalars(stmt))

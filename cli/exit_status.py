@@ -41,6 +41,9 @@ BY_COMMAND: tuple[tuple[str, str], ...] = (
     ("extract", "1 the page cannot be read or extracted"),
     ("db upgrade, db prune", "1 the database refused the change"),
     ("demo", "1 the demo round failed"),
+    ("serve", "1 the address cannot be served (e.g. the port is taken)"),
+    ("users add, users list, users disable, users enable, users passwd",
+     "1 an unknown or existing user, or a refused password"),
 )  # fmt: skip
 
 

@@ -1,7 +1,8 @@
 """Take the desk's screenshots in docs/ from the demo's data.
 
 Run ``presscut demo`` first (it makes data/demo and the demo account), then
-``.venv/bin/python docs/screenshots.py [data/demo]``.  Uses Debian's
+``PYTHONPATH=. .venv/bin/python docs/screenshots.py [data/demo]`` (it serves the
+desk with the test suite's helper).  Uses Debian's
 chromium, as the browser tests do.
 """
 

@@ -16,8 +16,8 @@ from playwright.sync_api import sync_playwright
 from cli.demo import DEMO_PASSWORD, DEMO_USER
 from config import load_config
 from storage import open_store
+from tests.browser import ARGS, CHROMIUM
 from tests.desk import served
-from tests.test_desk_browser import ARGS, CHROMIUM
 
 DOCS = Path(__file__).resolve().parent
 

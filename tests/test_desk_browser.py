@@ -12,7 +12,6 @@ payload fires.  Without /usr/bin/chromium the tests skip, unless
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,30 +20,17 @@ import pytest
 
 from config import Config
 from storage import Store
+from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.desk import PASSWORDS, sample_desk, served
 from tests.publishing import BODIES, SAMPLE, ok
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 #: Status codes the tests provoke on purpose (chromium logs them as errors).
 EXPECTED_STATUS = ("status of 401", "status of 403", "status of 409", "status of 400")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
-        if os.environ.get("PRESSCUT_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{reason}; PRESSCUT_REQUIRE_BROWSER=1 requires it")
-        pytest.skip(reason)
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

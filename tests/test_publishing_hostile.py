@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from digest.wxr import NS, slug, wxr_document
 from scraper.items import Clipping
 from storage import open_store
 from storage.publishing import SITE
+from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.publishing import BODIES, ok, presscut, write_config, write_jsonl
 
 QUOTED = "The attackers planted <script>document.title='PWNED-wxr'</script> on the page."
@@ -107,31 +107,14 @@ def test_wxr_escapes_title_excerpt_and_terms_like_the_rest_publisher(tmp_path: P
     assert rest["excerpt"] == item["excerpt"]
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-
 def run_in_chromium(pages: dict[str, str]) -> dict[str, dict[str, Any]]:
     """Each page loaded in headless Chromium: its ``document.title`` and
     whether any script marked the window, after the page settled."""
     playwright = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        if os.environ.get("PRESSCUT_REQUIRE_SERVICES") == "1":
-            pytest.fail("no /usr/bin/chromium (Debian package chromium)")
-        pytest.skip("no /usr/bin/chromium (Debian package chromium)")
+    require_chromium()
     seen: dict[str, dict[str, Any]] = {}
     with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             for name, html in pages.items():
                 page = browser.new_page()  # a fresh window: no mark carried over

@@ -6,9 +6,11 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
+from cli.database import DATABASE_UNAVAILABLE, open_command_store
 from cli.options import ConfigDir, console, errors, load
+from cli.terminal import Column, print_table
+from storage.faults import database_name
 
 if TYPE_CHECKING:
     from rounds.report import RoundResult
@@ -28,7 +30,8 @@ def crawl(
     """Poll due sources, fetch new articles, store matching clippings.
 
     Exit status: 0 the round finished, 1 it failed (see the report), 2 a
-    configuration error, 3 another round holds the database's round lock."""
+    configuration error, 3 another round holds the database's round lock,
+    4 the database cannot be used (one line says which and why)."""
     config = load(config_dir)
     known = {s.id for s in config.sources if s.enabled}
     unknown = sorted(set(source or []) - known)
@@ -37,37 +40,40 @@ def crawl(
         raise typer.Exit(2)
     extensions = {"cli.progress.CrawlProgress": 500} if sys.stdout.isatty() else None
     # Scrapy and the crawler load only for a command that crawls.
-    from sqlalchemy.exc import SQLAlchemyError
-
     from rounds.round import run_round
-    from storage import open_store
+    from storage.housekeeping import STALE_RUN_REASON
 
-    store = open_store(config.settings.database.url)
-    try:
-        # The same lock as scheduled rounds: a crawl by hand never polls a
-        # source at the same time as `presscut run` does.  (The lock needs
-        # no schema; the store is migrated once, then shared with the round.)
-        with store.round_lock() as held:
-            if not held:
-                errors.print(
-                    "another crawl round is running on this database "
-                    "(presscut run, or another presscut crawl): try again when it ends"
-                )
-                raise typer.Exit(3)
-            store.upgrade()
-            report = run_round(
-                config,
-                source_ids=source,
-                force=all_sources,
-                log_level=log_level,
-                extensions=extensions,
-                store=store,
+    # The same lock as scheduled rounds: a crawl by hand never polls a
+    # source at the same time as `presscut run` does.
+    with open_command_store(config, create=True) as store, store.round_lock() as held:
+        if not held:
+            errors.print(
+                "another crawl round is running on this database "
+                "(presscut run, or another presscut crawl): try again when it ends"
             )
-    except SQLAlchemyError as exc:
-        errors.print(f"database error: {exc}")
-        raise typer.Exit(1) from None
-    finally:
-        store.close()
+            raise typer.Exit(3)
+        # Holding the lock, no round runs: a run still "running" is one
+        # whose process was killed.
+        stale = store.abandon_runs("interrupted", STALE_RUN_REASON)
+        if stale:
+            errors.print(f"recorded {stale} unfinished crawl run(s) as abandoned")
+        report = run_round(
+            config,
+            source_ids=source,
+            force=all_sources,
+            log_level=log_level,
+            extensions=extensions,
+            store=store,
+        )
+    if not report.summary and report.errors.get("database"):
+        # Nothing was polled: the database failed as the round started.
+        errors.print(
+            f"database {database_name(config.settings.database.url)}: {report.errors['database']}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(DATABASE_UNAVAILABLE)
     print_report(report)
     if report.status != "finished":
         raise typer.Exit(1)
@@ -81,11 +87,10 @@ def print_report(report: RoundResult) -> None:
     unchanged feeds stays readable (and quick to print)."""
     from scraper.items import ROUND_OUTCOMES as OUTCOMES
 
-    table = Table(title=f"crawl run {report.run_id}: {report.status}")
-    table.add_column("source")
-    for outcome in OUTCOMES:
-        table.add_column(outcome.replace("_", "-"), justify="right")
-    table.add_column("error")
+    columns = [Column("source", key=True)]
+    columns += [Column(o.replace("_", "-"), justify="right") for o in OUTCOMES]
+    columns.append(Column("error"))
+    rows = []
     quiet = 0
     for source_id in sorted(report.summary):
         counts = report.summary[source_id]
@@ -93,11 +98,11 @@ def print_report(report: RoundResult) -> None:
         if not error and not any(counts.get(o, 0) for o in OUTCOMES):
             quiet += 1
             continue
-        table.add_row(source_id, *(str(counts.get(o, 0)) for o in OUTCOMES), error)
-    if not report.summary:
+        rows.append((source_id, *(str(counts.get(o, 0)) for o in OUTCOMES), error))
+    if not report.summary and not report.errors.get("database"):
         console.print("no source was due")
-    elif table.row_count:
-        console.print(table)
+    elif rows:
+        print_table(console, f"crawl run {report.run_id}: {report.status}", columns, rows)
     else:
         console.print(f"crawl run {report.run_id}: {report.status}")
     if quiet:

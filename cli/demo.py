@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cli.crawl import print_report
 from cli.options import console, load
+from cli.terminal import Column, print_table
 from demo.server import LocalWeb
-from storage import open_store
+from storage import Store, open_store
 
 DEMO_ROOT = Path(__file__).resolve().parent.parent / "demo"
 SETTINGS = """\
@@ -34,6 +34,20 @@ download_delay = 0.05
 # The demo sites are served on this machine; real sources never are.
 allow_loopback = true
 """
+
+
+#: The demo database's desk account (the demo runs on loopback only).
+DEMO_USER = "demo"
+DEMO_PASSWORD = "presscut-demo"
+
+
+def desk_account(store: Store) -> None:
+    """Make the demo's desk account unless it exists."""
+    from storage.desk_store import DeskStore
+
+    desk = DeskStore(store)
+    if desk.user(DEMO_USER) is None:
+        desk.add_user(DEMO_USER, "admin", DEMO_PASSWORD)
 
 
 def render_sources(template: str, web: LocalWeb) -> str:
@@ -64,14 +78,14 @@ def demo(
             store.upgrade()
             report = run_round(config, force=True, store=store)
             rows = list(store.iter_clippings())
+            desk_account(store)
         finally:
             store.close()
     print_report(report)
-    table = Table(title=f"{len(rows)} clipping(s) in the review queue")
-    for column in ("id", "outlet", "title", "authors", "date", "cluster"):
-        table.add_column(column)
-    for clipping_id, c in rows:
-        table.add_row(
+    columns = [Column("id", justify="right", key=True)]
+    columns += [Column(name) for name in ("outlet", "title", "authors", "date", "cluster")]
+    table = [
+        (
             str(clipping_id),
             c.outlet or "",
             c.title or "",
@@ -79,7 +93,15 @@ def demo(
             c.published_at.date().isoformat() if c.published_at else "",
             (c.cluster or "")[:8],
         )
-    console.print(table)
+        for clipping_id, c in rows
+    ]
+    print_table(console, f"{len(rows)} clipping(s) in the review queue", columns, table)
     console.print(f"database: {db}")
     console.print(f"config:   {config_dir}")
     console.print(f"next:     presscut export --config {config_dir} --format jsonl")
+    console.print(
+        f"desk:     presscut serve --config {config_dir}  then open http://127.0.0.1:8000/"
+        f" and log in as {DEMO_USER} / {DEMO_PASSWORD}",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -29,12 +29,14 @@ def sources_discover(
         raise typer.Exit(2)
     from scrapy.crawler import CrawlerProcess
 
+    from scraper.crawl_log import quiet_crawl_logging
     from scraper.discovery import render
     from scraper.settings import scrapy_settings
     from scraper.spiders.discover import DiscoverySpider
 
     process = CrawlerProcess(scrapy_settings(config))
     crawler = process.create_crawler(DiscoverySpider)
+    quiet_crawl_logging(crawler)
     process.crawl(crawler, url=url)
     process.start()
     spider = crawler.spider

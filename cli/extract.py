@@ -230,7 +230,7 @@ def run_listing(
         nonlocal pages, errors
         record = finish(job)
         pages, errors = pages + 1, errors + ("error" in record)
-        out.write(json.dumps({"id": job.page_id, **record}, ensure_ascii=False) + "\n")
+        out.write(_json({"id": job.page_id, **record}) + "\n")
 
     try:
         for job in _jobs(listing):
@@ -317,9 +317,18 @@ def extract(
     except (OSError, ExtractionError) as exc:
         typer.echo(f"cannot extract {page}: {exc}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(
-        json.dumps(page_record(add_excerpt(clipping, options)), ensure_ascii=False, indent=2)
-    )
+    typer.echo(_json(page_record(add_excerpt(clipping, options)), indent=2))
+
+
+def _json(record: dict[str, Any], indent: int | None = None) -> str:
+    """``record`` as JSON that any UTF-8 output can take: a lone surrogate
+    left in a value is written as its escape rather than failing the write."""
+    text = json.dumps(record, ensure_ascii=False, indent=indent)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(record, ensure_ascii=True, indent=indent)
+    return text
 
 
 def _excerpt_options(topic: str | None, config_dir: Path | None) -> ExcerptOptions:

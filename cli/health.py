@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from rich import box
-from rich.table import Table
 
+from cli.database import open_command_store
 from cli.options import ConfigDir, console, load
-from storage import open_store
+from cli.terminal import Column, print_table
 from storage.health import FillRates, SourceHealth
 
 
@@ -33,43 +32,32 @@ def sources_health(
     per week, how often title, author and date were found, and flags."""
     config = load(config_dir)
     now = datetime.now(UTC)
-    store = open_store(config.settings.database.url)
-    try:
-        store.upgrade()
+    with open_command_store(config, create=False) as store:
         report = store.source_health(now, config.settings.polling.window)
-    finally:
-        store.close()
     configured = {s.id: s for s in config.sources}
     if as_json:
         rows = [dataclasses.asdict(h) for h in report]
         print(json.dumps(rows, default=_iso, ensure_ascii=False, indent=2))
     else:
-        console.print(health_table(report, configured, now))
+        print_health(report, configured, now)
     if strict and any(h.flags for h in report):
         raise typer.Exit(1)
 
 
-def health_table(report: list[SourceHealth], configured: dict[str, Any], now: datetime) -> Table:
+def print_health(report: list[SourceHealth], configured: dict[str, Any], now: datetime) -> None:
     """One row per source; the current poll interval and the per-field fill
     rates are in ``--json``."""
-    table = Table(title=f"source health at {now:%Y-%m-%d %H:%M} UTC", box=box.SIMPLE_HEAD)
-    for column, justify in (
-        ("source", "left"),
-        ("flags", "left"),
-        ("score", "right"),
-        ("last ok", "right"),
-        ("last error", "left"),
-        ("next", "right"),
-        ("/week", "right"),
-        ("filled", "right"),
-    ):
-        # Folded, never cut with an ellipsis; a source id stays whole.
-        table.add_column(
-            column,
-            justify=justify,  # type: ignore[arg-type]
-            overflow="fold",
-            no_wrap=column == "source",
-        )
+    columns = [
+        Column("source", key=True),
+        Column("flags", key=True),
+        Column("score", justify="right"),
+        Column("last ok", justify="right"),
+        Column("last error"),
+        Column("next", justify="right"),
+        Column("/week", justify="right"),
+        Column("filled", justify="right"),
+    ]
+    rows = []
     for h in report:
         source = configured.get(h.source_id)
         name = h.source_id
@@ -78,18 +66,20 @@ def health_table(report: list[SourceHealth], configured: dict[str, Any], now: da
         elif not source.enabled:
             name += " (disabled)"
         error = f"{h.last_error_kind} {_ago(h.last_error_at, now)}" if h.last_error_at else ""
-        flags = " ".join(h.flags).upper()
-        table.add_row(
-            name,
-            f"[bold red]{flags}[/]" if flags else "",
-            f"{h.failure_score:.1f}",
-            _ago(h.last_success_at, now) if h.last_success_at else "never",
-            error,
-            _when(h.next_due_at, now),
-            f"{h.clippings_per_week:.1f}" if h.clippings_per_week is not None else "",
-            _fill(h.fill),
+        rows.append(
+            (
+                name,
+                " ".join(h.flags).upper(),
+                f"{h.failure_score:.1f}",
+                _ago(h.last_success_at, now) if h.last_success_at else "never",
+                error,
+                _when(h.next_due_at, now),
+                f"{h.clippings_per_week:.1f}" if h.clippings_per_week is not None else "",
+                _fill(h.fill),
+            )
         )
-    return table
+    title = f"source health at {now:%Y-%m-%d %H:%M} UTC"
+    print_table(console, title, columns, rows, styles=[None, "bold red"])
 
 
 def _fill(fill: FillRates) -> str:

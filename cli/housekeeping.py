@@ -13,9 +13,9 @@ from typing import Annotated
 
 import typer
 
+from cli.database import open_command_store
 from cli.options import ConfigDir, console, errors, load
 from config.schema import Duration
-from storage import open_store
 from storage.housekeeping import PRUNABLE
 
 #: Default age of the rows pruned: far longer than a feed keeps an item.
@@ -48,12 +48,8 @@ def db_prune(
         errors.print(f"cannot prune outcome(s) {', '.join(unknown)}: only {', '.join(PRUNABLE)}")
         raise typer.Exit(2)
     before = datetime.now(UTC) - timedelta(seconds=age)
-    store = open_store(config.settings.database.url)
-    try:
-        store.upgrade()
+    with open_command_store(config, create=False) as store:
         pruned = store.prune_entries(before, chosen)
-    finally:
-        store.close()
     console.print(f"pruned {pruned} entr{'y' if pruned == 1 else 'ies'} seen before {before:%c}")
 
 

@@ -15,6 +15,12 @@ or a migration from an older system.  Keys (`KEYS`):
   ``rejected`` with ``rejection_reason``, or ``published`` with
   ``posted_at``: a post migrated from another system, recorded as posted).
 
+Every string is cleaned (`scraper.text.clean_text`: lone surrogates, NUL and
+other control characters, non-characters removed) and cut to its cap in
+`FIELD_CAPS`; each such change is reported as a note naming the line, and
+the line is imported.  Dates outside the years the store keeps (1900-2200)
+refuse their line.
+
 Each clipping passes the crawl's own stages: normalize, validate and dedupe
 (`pipelines`), against what is stored and earlier lines: a URL already stored
 is a duplicate and skipped; the same (or a nearly the same) body as a stored
@@ -34,6 +40,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cli.database import open_command_store
 from cli.options import ConfigDir, console, errors, load
 from digest.dates import parse_when, zone
 from pipelines.dedupe import DedupeStage
@@ -42,8 +49,21 @@ from pipelines.validate import ValidateStage
 from scraper.errors import Drop
 from scraper.excerpt import is_verbatim
 from scraper.items import STATUSES, Clipping
-from storage import Store, open_store
+from scraper.text import clean_text
+from storage import Store
+from storage.batches import without_rejected
+from storage.models import storable_datetime
 from storage.publishing import AlreadyPublished
+
+#: Most characters kept of each text field (``authors``: of each name);
+#: longer values are cut, with a note.  Crawled titles are capped alike.
+FIELD_CAPS = {
+    "url": 2000, "title": 500, "headline": 500, "authors": 200, "via": 200, "outlet": 200,
+    "language": 35, "published_at": 100, "posted_at": 100, "excerpt": 5000,
+    "text": 200_000, "topics": 100, "status": 20, "rejection_reason": 1000,
+}  # fmt: skip
+#: Most names kept in ``authors``.
+MAX_AUTHORS = 50
 
 #: Keys an import line may have.
 KEYS = frozenset(
@@ -62,10 +82,12 @@ class LineError(ValueError):
 @dataclass
 class ImportReport:
     """What an import did: per outcome counts (``imported``, ``duplicate``,
-    ``invalid``) and one ``"FILE:LINE: cause"`` message per refused line."""
+    ``invalid``), one ``"FILE:LINE: cause"`` message per refused line, and
+    one ``"FILE:LINE: note"`` per value cleaned or cut on an imported line."""
 
     counts: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 class _Stats:
@@ -84,9 +106,50 @@ def _string_list(value: Any, key: str) -> list[str]:
     return list(value)
 
 
-def clipping_from_record(record: Any, tz: tzinfo, now: datetime) -> Clipping:
+def _fit(key: str, value: str, notes: list[str]) -> str:
+    """``value`` cleaned and cut to its cap, with a note for each change."""
+    cleaned = clean_text(value)
+    if len(cleaned) < len(value):
+        notes.append(
+            f"{key}: {len(value) - len(cleaned)} character(s) that cannot be stored removed "
+            "(lone surrogates, control characters or non-characters)"
+        )
+    cap = FIELD_CAPS[key]
+    if len(cleaned) > cap:
+        notes.append(f"{key}: cut to {cap} characters (was {len(cleaned)})")
+        cleaned = cleaned[:cap]
+    return cleaned
+
+
+def _fitted(record: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    """``record`` with every string fitted (see `_fit`)."""
+    fitted = dict(record)
+    for key, value in record.items():
+        if isinstance(value, str):
+            fitted[key] = _fit(key, value, notes)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            if key == "authors" and len(value) > MAX_AUTHORS:
+                notes.append(f"authors: the first {MAX_AUTHORS} of {len(value)} kept")
+                value = value[:MAX_AUTHORS]
+            fitted[key] = [v for v in (_fit(key, v, notes) for v in value) if v]
+    return fitted
+
+
+def _stored_date(raw: str | None, tz: tzinfo, key: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        return storable_datetime(parse_when(raw, tz, key), key)
+    except ValueError as exc:
+        raise LineError(str(exc)) from None
+
+
+def clipping_from_record(
+    record: Any, tz: tzinfo, now: datetime, notes: list[str] | None = None
+) -> Clipping:
     """The `Clipping` an import record describes; `LineError` naming the
-    key and rule when it cannot be one (before the pipeline's own checks)."""
+    key and rule when it cannot be one (before the pipeline's own checks).
+    What was cleaned or cut goes to ``notes``, one line each."""
     if not isinstance(record, dict):
         raise LineError("not a JSON object")
     unknown = sorted(set(record) - KEYS)
@@ -95,6 +158,7 @@ def clipping_from_record(record: Any, tz: tzinfo, now: datetime) -> Clipping:
     for key in KEYS - {"authors", "topics", "excerpt_paraphrased"}:
         if record.get(key) is not None and not isinstance(record[key], str):
             raise LineError(f"{key} must be a string")
+    record = _fitted(record, [] if notes is None else notes)
     if not record.get("url"):
         raise LineError("url is required")
     status = record.get("status") or "new"
@@ -103,13 +167,9 @@ def clipping_from_record(record: Any, tz: tzinfo, now: datetime) -> Clipping:
     paraphrased = record.get("excerpt_paraphrased", False)
     if not isinstance(paraphrased, bool):
         raise LineError("excerpt_paraphrased must be true or false")
-    try:
-        published = record.get("published_at")
-        published_at = parse_when(published, tz, "published_at") if published else None
-        posted = record.get("posted_at")
-        posted_at = parse_when(posted, tz, "posted_at") if posted else None
-    except ValueError as exc:
-        raise LineError(str(exc)) from None
+    published = record.get("published_at")
+    published_at = _stored_date(published, tz, "published_at")
+    posted_at = _stored_date(record.get("posted_at"), tz, "posted_at")
     if status == "published" and posted_at is None:
         raise LineError("a published clipping needs posted_at")
     if status == "rejected" and not record.get("rejection_reason"):
@@ -157,11 +217,13 @@ def import_lines(
     stats = _Stats()
     stages = (NormalizeStage(stats), ValidateStage(stats), DedupeStage(store, stats))
     accepted: list[Clipping] = []
+    numbers: dict[int, int] = {}  # id(clipping) -> its line
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        notes: list[str] = []
         try:
-            clipping = clipping_from_record(json.loads(line), tz, now)
+            clipping = clipping_from_record(json.loads(line), tz, now, notes)
             # Dedupe drops a body already stored *from the same source*; an
             # imported clipping has no source, so each counts as its own:
             # the same body joins its cluster (a syndicated copy), the same
@@ -186,8 +248,15 @@ def import_lines(
                 report.problems.append(f"{source}:{number}: {exc.outcome}: {exc}")
             continue
         accepted.append(clipping)
-    report.counts["imported"] = store.write_batch(accepted, [], [])
-    _record_migrated_posts(store, [c for c in accepted if c.status == "published"], report)
+        numbers[id(clipping)] = number
+        report.notes.extend(f"{source}:{number}: {note}" for note in notes)
+    result = store.store_batch(accepted, [], [])
+    report.counts["imported"] = result.inserted
+    for clipping, cause in result.rejected:
+        report.counts["invalid"] += 1
+        report.problems.append(f"{source}:{numbers[id(clipping)]}: not stored: {cause}")
+    stored = without_rejected(accepted, result)
+    _record_migrated_posts(store, [c for c in stored if c.status == "published"], report)
     return report
 
 
@@ -218,14 +287,10 @@ def import_clippings(
             f"{file}: cannot be read: {exc}", highlight=False, markup=False, soft_wrap=True
         )
         raise typer.Exit(2) from None
-    store = open_store(config.settings.database.url)
-    try:
-        store.upgrade()
+    with open_command_store(config, create=False) as store:
         report = import_lines(store, lines, str(file), zone(config.settings.publication.timezone))
-    finally:
-        store.close()
-    for problem in report.problems:
-        errors.print(problem, highlight=False, markup=False, soft_wrap=True)
+    for line in (*report.notes, *report.problems):
+        errors.print(line, highlight=False, markup=False, soft_wrap=True)
     counts = report.counts
     console.print(
         f"{counts['imported']} imported, {counts['duplicate']} duplicate, "

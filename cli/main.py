@@ -30,15 +30,17 @@ def build_app() -> typer.Typer:
     from cli.db import db_upgrade
     from cli.demo import demo
     from cli.discover import sources_discover
+    from cli.exit_status import help_text
     from cli.export import export
     from cli.extract import extract
     from cli.health import sources_health
     from cli.housekeeping import db_prune
     from cli.importer import import_clippings
     from cli.publish import archive, digest, feed, post, publish_posts_command, publish_wordpress
-    from cli.review import approve, cite, edit, queue, reject
+    from cli.review import approve, cite, edit, queue, reject, show
     from cli.run import run
     from cli.search import search
+    from cli.serve import serve, users_add, users_disable, users_enable, users_list, users_passwd
     from cli.sources import sources_check, sources_list
 
     app = typer.Typer(
@@ -47,10 +49,12 @@ def build_app() -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        epilog=help_text(),
     )
     sources_app = typer.Typer(help="Configured sources.", no_args_is_help=True)
     db_app = typer.Typer(help="The database.", no_args_is_help=True)
     publish_app = typer.Typer(help="Publish approved stories.", no_args_is_help=True)
+    users_app = typer.Typer(help="Accounts of the curator's desk.", no_args_is_help=True)
 
     app.command("crawl")(crawl)
     app.command("run")(run)
@@ -62,6 +66,7 @@ def build_app() -> typer.Typer:
     app.command("approve")(approve)
     app.command("reject")(reject)
     app.command("edit")(edit)
+    app.command("show")(show)
     app.command("cite")(cite)
     app.command("search")(search)
     app.command("post")(post)
@@ -79,6 +84,13 @@ def build_app() -> typer.Typer:
     app.add_typer(sources_app, name="sources")
     app.add_typer(db_app, name="db")
     app.add_typer(publish_app, name="publish")
+    app.command("serve")(serve)
+    users_app.command("add")(users_add)
+    users_app.command("list")(users_list)
+    users_app.command("disable")(users_disable)
+    users_app.command("enable")(users_enable)
+    users_app.command("passwd")(users_passwd)
+    app.add_typer(users_app, name="users")
     return app
 
 

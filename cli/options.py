@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from cli.terminal import print_text
 from config import Config, ConfigError, load_config
 
 ConfigDir = Annotated[
@@ -26,9 +27,15 @@ errors = Console(stderr=True)
 
 
 def load(config_dir: Path | None) -> Config:
-    """The validated configuration, or exit 2 with the error's lines."""
+    """The validated configuration, or exit 2 with the error's lines; its
+    warnings go to stderr."""
     try:
-        return load_config(config_dir)
+        config = load_config(config_dir)
     except ConfigError as exc:
-        errors.print(f"[bold red]configuration error[/]\n{exc}", highlight=False, markup=True)
+        errors.print("[bold red]configuration error[/]", highlight=False, markup=True)
+        for line in str(exc).splitlines():
+            print_text(errors, line)
         raise typer.Exit(2) from None
+    for line in config.warnings:
+        print_text(errors, f"warning: {line}")
+    return config

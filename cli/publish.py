@@ -16,23 +16,33 @@ import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
+from cli.database import CommandStore, open_command_store
 from cli.options import ConfigDir, console, errors, load
 from config import Config
 from digest.dates import parse_when, week_period
 from digest.entries import single_post
 from digest.feed import atom_feed
-from digest.publisher import PublishError, archive_posts, make_digest, posts_of, publish_posts
+from digest.publisher import (
+    PublishError,
+    archive_posts,
+    make_digest,
+    posts_of,
+    publish_posts,
+    sweep_digest,
+)
 from digest.render import Renderer
-from digest.wordpress import WordPressClient, WordPressError, publish_to_wordpress
+from digest.wordpress import (
+    PASSWORD_ENV,
+    WordPressClient,
+    WordPressError,
+    publish_to_wordpress,
+)
 from digest.wxr import slug, wxr_document
-from storage import Store, open_store
-
-#: The environment variable holding the WordPress application password.
-PASSWORD_ENV = "PRESSCUT_WORDPRESS_PASSWORD"
+from storage.models import storable_datetime
 
 
 class Format(StrEnum):
@@ -51,34 +61,59 @@ OutputOption = Annotated[
 ]
 
 
-def _open(config: Config) -> tuple[Store, Renderer]:
+def _open(config: Config) -> tuple[CommandStore, Renderer]:
     try:
         renderer = Renderer(config.settings, config.directory)
     except FileNotFoundError as exc:
         errors.print(f"configuration error: {exc}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    store = open_store(config.settings.database.url)
-    store.upgrade()
-    return store, renderer
+    return open_command_store(config, create=False), renderer
 
 
 def _when(value: str | None, renderer: Renderer, what: str) -> datetime | None:
     if value is None:
         return None
     try:
-        return parse_when(value, renderer.tz, what)
+        return storable_datetime(parse_when(value, renderer.tz, what), what)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 
 
+def _cannot_write(output: Path, exc: OSError) -> NoReturn:
+    message = f"error: cannot write {output}: {exc.strerror or exc}"
+    errors.print(message, highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(1) from None
+
+
+def _prepare(output: Path | None) -> None:
+    """Make sure ``-o FILE`` can be written: its folder is created when
+    missing; a folder that cannot be made, or a FILE that is a folder, is a
+    one-line error (exit 1) before anything is rendered or recorded."""
+    if output is None:
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if output.is_dir():
+            raise IsADirectoryError("it is a folder")
+        if not os.access(output.parent, os.W_OK):
+            raise PermissionError("its folder is not writable")
+    except OSError as exc:
+        _cannot_write(output, exc)
+
+
 def _emit(text: str | bytes, output: Path | None) -> None:
-    data = text.encode("utf-8") if isinstance(text, str) else text
+    # A lone surrogate cannot be UTF-8: it becomes "?" rather than a crash.
+    data = text.encode("utf-8", "replace") if isinstance(text, str) else text
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
-    else:
+        return
+    _prepare(output)
+    try:
         output.write_bytes(data)
-        typer.echo(f"written to {output}", err=True)
+    except OSError as exc:
+        _cannot_write(output, exc)
+    typer.echo(f"written to {output}", err=True)
 
 
 def post(
@@ -111,37 +146,58 @@ def digest(
     output: OutputOption = None,
     config_dir: ConfigDir = None,
 ) -> None:
-    """Make (and record) the digest of a period: by default since the last one."""
+    """Make (and record) a digest: by default of every approved story in no
+    digest yet, whatever its article date; ``--week`` or ``--since/--until``
+    take the stories dated in that period instead."""
     config = load(config_dir)
+    _prepare(output)  # a -o that cannot be written records no digest
     store, renderer = _open(config)
     now = datetime.now(UTC)
     if week is not None and (since is not None or until is not None):
         raise typer.BadParameter("give --week or --since/--until, not both")
     start: datetime | None
+    when_posted = _when(posted_at, renderer, "--posted-at") or now
     with store:
-        if week is not None:
-            try:
-                start, end = week_period(
-                    week, config.settings.publishing.week_ends_on, renderer.tz
-                )
-            except ValueError as exc:
-                raise typer.BadParameter(str(exc)) from None
+        if week is None and since is None and until is None:
+            result, selection = sweep_digest(
+                store,
+                renderer,
+                now=now,
+                posted_at=when_posted,
+                topic_order=list(config.topics),
+                record=not preview,
+            )
+            typer.echo(selection.describe(renderer.tz), err=True)
+            if result is None:
+                return
         else:
-            start = _when(since, renderer, "--since") or store.last_digest_end()
-            end = _when(until, renderer, "--until") or now
-        result = make_digest(
-            store,
-            renderer,
-            start=start,
-            end=end,
-            posted_at=_when(posted_at, renderer, "--posted-at") or now,
-            topic_order=list(config.topics),
-            record=not preview,
-        )
-        if result is None:
-            frm = start.isoformat() if start else "the beginning"
-            console.print(f"nothing to digest from {frm} to {end.isoformat()}")
-            return
+            if week is not None:
+                try:
+                    start, end = week_period(
+                        week, config.settings.publishing.week_ends_on, renderer.tz
+                    )
+                    start = storable_datetime(start, "--week")
+                    end = storable_datetime(end, "--week")
+                except OverflowError:
+                    raise typer.BadParameter(f"--week: {week!r} is beyond the calendar") from None
+                except ValueError as exc:
+                    raise typer.BadParameter(str(exc)) from None
+            else:
+                start = _when(since, renderer, "--since") or store.last_digest_end()
+                end = _when(until, renderer, "--until") or now
+            result = make_digest(
+                store,
+                renderer,
+                start=start,
+                end=end,
+                posted_at=when_posted,
+                topic_order=list(config.topics),
+                record=not preview,
+            )
+            if result is None:
+                frm = start.isoformat() if start else "the beginning"
+                console.print(f"nothing to digest from {frm} to {end.isoformat()}")
+                return
         item = posts_of(store, [result.publication])[0]
     item = renderer.groups(item, list(config.topics))
     _emit(renderer.digest(item, fmt.value, fragment), output)

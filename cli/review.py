@@ -1,5 +1,5 @@
 """The review commands: ``presscut queue``, ``approve``, ``reject``,
-``edit`` and ``cite`` (until the web UI exists).
+``edit``, ``show`` and ``cite``.
 
 * ``queue`` lists undecided stories, one line per syndication cluster, with
   the other outlets that ran it; with ``--topic`` and/or ``--source`` (or
@@ -8,9 +8,12 @@
   option that shows the next page;
 * ``approve ID…`` / ``reject ID… --reason …`` decide; a published clipping
   is final, and an unknown id fails the whole command (nothing changes);
-* ``edit ID`` changes headline, title, excerpt, credit; an excerpt must be a
-  verbatim passage of the article's text (`scraper.excerpt.is_verbatim`)
-  unless ``--paraphrase`` says it is a paraphrase on purpose;
+* ``edit ID`` changes headline, title, excerpt, outlet, credit; an excerpt
+  must be a verbatim passage of the article's text (`scraper.excerpt`) and
+  is stored in the article's own characters, unless ``--paraphrase`` says
+  this edit's excerpt is a paraphrase (the flag does not stick); a published
+  clipping is edited only with ``--correction``;
+* ``show ID`` prints a clipping's fields and text;
 * ``cite ID`` makes a clipping the one its cluster is cited by (default: the
   earliest approved copy).
 """
@@ -21,24 +24,22 @@ from typing import Annotated
 
 import typer
 
+from cli.database import CommandStore, open_command_store
 from cli.options import ConfigDir, console, errors, load
-from scraper.excerpt import is_verbatim
+from cli.terminal import print_line, print_text, printable
+from scraper.excerpt import excerpt_problem, quote_passage
 from scraper.items import Clipping
-from storage import Store, open_store
 from storage.review import ReviewError
 
 Ids = Annotated[list[int], typer.Argument(help="Clipping ids.", show_default=False)]
 
 
-def _store(config_dir: ConfigDir) -> Store:
-    config = load(config_dir)
-    store = open_store(config.settings.database.url)
-    store.upgrade()
-    return store
+def _store(config_dir: ConfigDir) -> CommandStore:
+    return open_command_store(load(config_dir), create=False)
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    errors.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+    errors.print(f"error: {printable(exc)}", highlight=False, markup=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -67,8 +68,7 @@ def queue(
         parts = _line(item.id, item.clipping)
         if item.also:
             parts.append("also: " + ", ".join(f"{outlet or '?'} ({i})" for i, outlet in item.also))
-        # One line per story, never wrapped: easy to read and to grep.
-        console.print("  ".join(parts), markup=False, highlight=False, soft_wrap=True)
+        print_line(console, parts)
 
 
 #: Clippings per page of ``queue --topic/--source``.
@@ -97,9 +97,7 @@ def _queue_page(
             raise _fail(exc) from None
     console.print(f"{len(rows)} clipping(s) to review, newest first")
     for clipping_id, clipping in rows:
-        console.print(
-            "  ".join(_line(clipping_id, clipping)), markup=False, highlight=False, soft_wrap=True
-        )
+        print_line(console, _line(clipping_id, clipping))
     if len(rows) == limit:
         console.print(f"next page: --before {rows[-1][0]}", markup=False, highlight=False)
 
@@ -137,7 +135,8 @@ def edit(
         bool | None,
         typer.Option(
             "--paraphrase/--verbatim",
-            help="The excerpt is a deliberate paraphrase (not checked against the text).",
+            help="This edit's excerpt is a deliberate paraphrase (not checked against the "
+            "text); applies to this edit only.",
         ),
     ] = None,
     via: Annotated[str | None, typer.Option(help='Relay credited as "<via> from <authors>".')] = (
@@ -146,41 +145,94 @@ def edit(
     author: Annotated[
         list[str] | None, typer.Option("--author", help="Author name (repeatable).")
     ] = None,
+    outlet: Annotated[str | None, typer.Option(help="The outlet credited.")] = None,
+    correction: Annotated[
+        bool,
+        typer.Option(
+            "--correction", help="Correct a published clipping (its post record follows)."
+        ),
+    ] = False,
     config_dir: ConfigDir = None,
 ) -> None:
-    """Edit a clipping's headline, title, excerpt or credit."""
+    """Edit a clipping's headline, title, excerpt, outlet or credit.
+
+    An excerpt is checked against the article's text (quotes, dashes and
+    spaces may be typed plainly) and stored in the article's own characters,
+    unless --paraphrase says this one is a paraphrase."""
     changes: dict[str, object] = {}
     for key, value in (("headline", headline), ("title", title), ("via", via)):
         if value is not None:
             changes[key] = " ".join(value.split()) or None
+    if outlet is not None:
+        changes["outlet"] = " ".join(outlet.split()) or None
     if author is not None:
         changes["authors"] = [a.strip() for a in author if a.strip()]
-    if paraphrase is not None:
-        changes["excerpt_paraphrased"] = paraphrase
     with _store(config_dir) as store:
         current = store.get_clipping(clipping_id)
         if current is None:
             raise _fail(ReviewError(f"no clipping with id {clipping_id}"))
-        if excerpt is not None:
-            changes["excerpt"] = " ".join(excerpt.split())
-        new_excerpt = changes.get("excerpt", current.excerpt)
-        paraphrased = changes.get("excerpt_paraphrased", current.excerpt_paraphrased)
-        if (
-            isinstance(new_excerpt, str)
-            and not paraphrased
-            and not is_verbatim(new_excerpt, current.text)
-        ):
-            raise _fail(
-                ReviewError(
-                    f"clipping {clipping_id}: the excerpt is not a verbatim passage of the "
-                    "article's text; correct it, or pass --paraphrase if it is a paraphrase "
-                    "on purpose"
-                )
-            )
+        if excerpt is not None or paraphrase is not None:
+            changes.update(_excerpt_change(clipping_id, current, excerpt, bool(paraphrase)))
         if not changes:
             raise _fail(ReviewError("nothing to change: give --headline, --excerpt, …"))
-        updated = store.edit_clipping(clipping_id, changes)
-    console.print(f"edited {clipping_id}: {updated.headline}", highlight=False)
+        try:
+            updated = store.edit_clipping(clipping_id, changes, correction=correction)
+        except ReviewError as exc:
+            raise _fail(exc) from None
+    print_line(console, [f"edited {clipping_id}:", updated.headline or updated.title or ""])
+
+
+def _excerpt_change(
+    clipping_id: int, current: Clipping, excerpt: str | None, paraphrase: bool
+) -> dict[str, object]:
+    """The excerpt fields an edit stores: a paraphrase as typed; anything
+    else checked and quoted in the article's own characters."""
+    typed = " ".join(excerpt.split()) if excerpt is not None else current.excerpt
+    if typed is None:
+        raise _fail(ReviewError(f"clipping {clipping_id} has no excerpt: give --excerpt"))
+    if paraphrase:
+        return {"excerpt": typed, "excerpt_paraphrased": True}
+    passage = quote_passage(current.text, typed)
+    if passage is None:
+        problem = excerpt_problem(typed, current.text) or "not verbatim"
+        raise _fail(
+            ReviewError(
+                f"clipping {clipping_id}: {problem}; correct it, or pass --paraphrase if it "
+                "is a paraphrase on purpose"
+            )
+        )
+    return {"excerpt": passage, "excerpt_paraphrased": False}
+
+
+def show(
+    clipping_id: Annotated[int, typer.Argument(help="Clipping id.")],
+    config_dir: ConfigDir = None,
+) -> None:
+    """Print a clipping's fields and its article text (to choose an excerpt)."""
+    with _store(config_dir) as store:
+        c = store.get_clipping(clipping_id)
+    if c is None:
+        raise _fail(ReviewError(f"no clipping with id {clipping_id}"))
+    fields = [
+        ("id", clipping_id),
+        ("status", c.status + (f" ({c.rejection_reason})" if c.rejection_reason else "")),
+        ("headline", c.headline or ""),
+        ("title", c.title or ""),
+        ("outlet", c.outlet or ""),
+        ("authors", ", ".join(c.authors)),
+        ("via", c.via or ""),
+        ("date", c.published_at.isoformat() if c.published_at else ""),
+        ("url", c.url),
+        ("source", c.source_id or ""),
+        ("topics", ", ".join(c.topics)),
+        ("excerpt", (c.excerpt or "") + (" (paraphrase)" if c.excerpt_paraphrased else "")),
+    ]
+    for name, value in fields:
+        print_line(console, [f"{name + ':':<10}", value], indent=12)
+    console.print("")
+    for paragraph in (c.text or "").split("\n"):
+        if paragraph.strip():
+            print_text(console, paragraph)
 
 
 def cite(

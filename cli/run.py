@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from cli.database import open_command_store
 from cli.options import ConfigDir, errors, load
 from config import Config
 from rounds.logs import configure
@@ -39,6 +40,10 @@ def run(
     settings = config.settings.logging
     fmt = settings.format if log_json is None else ("json" if log_json else "text")
     configure(fmt, settings.level)
+    # Create or migrate the database first: one it cannot reach or use ends
+    # the command with one line and exit status 4, before anything starts.
+    with open_command_store(config, create=True):
+        pass
     # Imported here: the scheduler pulls in APScheduler, which the other
     # commands do without.
     import scheduler

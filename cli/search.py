@@ -9,9 +9,10 @@ from typing import Annotated
 
 import typer
 
+from cli.database import open_command_store
 from cli.options import ConfigDir, console, load
+from cli.terminal import print_line
 from scraper.items import STATUSES
-from storage import open_store
 
 
 def search(
@@ -27,13 +28,10 @@ def search(
     if status is not None and status not in STATUSES:
         raise typer.BadParameter(f"--status must be one of {', '.join(STATUSES)}")
     config = load(config_dir)
-    with open_store(config.settings.database.url) as store:
-        store.upgrade()
+    with open_command_store(config, create=False) as store:
         hits = store.search(query, limit, status, source)
     console.print(f"{len(hits)} clipping(s) found", highlight=False)
     for hit in hits:
         c = hit.clipping
         day = c.published_at.date().isoformat() if c.published_at else "----------"
-        line = f"{hit.id:>6}  {day}  {c.outlet or '?'}  {c.title or c.headline or c.url}"
-        # One line per clipping, never wrapped: easy to read and to grep.
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
+        print_line(console, [f"{hit.id:>6}", day, c.outlet or "?", c.title or c.headline or c.url])

@@ -198,7 +198,10 @@ def _duplicates(
 class Database(_Strict):
     url: str = Field(
         "sqlite:///data/presscut.db",
-        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db",
+        description=(
+            "SQLAlchemy URL: sqlite:///path (relative to the config folder) "
+            "or postgresql+psycopg://user@host/db"
+        ),
     )
 
     @field_validator("url")

@@ -3,6 +3,8 @@ digest or archive item (`Post`).
 
 Built from stored clippings and publications; plain immutable values, text
 still unescaped (escaping is the templates' business, per format).  An
+entry's ``url`` is the clipping's canonical URL (tracking parameters
+stripped), else the URL it was fetched from.  An
 entry's ``credit`` is who is credited before the outlet: the authors ("Alice
 Taylor", "Alice Taylor and Bob Roe", "A, B and C"), prefixed by the relay
 when there is one ("Iran Interlink from Asieh Namdar"); empty when the piece
@@ -73,7 +75,8 @@ def entry(clipping_id: int, clipping: Clipping) -> Entry:
         id=clipping_id,
         headline=clipping.headline or title,
         title=title,
-        url=clipping.url,
+        # The stored canonical form: no utm_* or other tracking parameters.
+        url=clipping.canonical_url or clipping.url,
         credit=credit(clipping.authors, clipping.via),
         authors=tuple(clipping.authors),
         via=clipping.via,

@@ -11,7 +11,9 @@ cited clipping), newest first, at most ``[publishing] feed_entries``:
 * ``published``: the article date; ``updated``: the post date, else the
   article date, else when the clipping was fetched.
 
-The feed's ``updated`` is its newest entry's (the epoch for an empty feed),
+Every string goes through `digest.text.xml_text` first: a control character
+stored in a clipping is dropped, never a reason for the feed to fail.  The
+feed's ``updated`` is its newest entry's (the epoch for an empty feed),
 never the clock: the same stored data writes the same bytes.
 """
 
@@ -25,6 +27,7 @@ from feedgen.feed import FeedGenerator
 
 from digest.entries import entry
 from digest.render import Renderer, safe_url
+from digest.text import xml_text
 from scraper.items import Clipping
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -48,27 +51,36 @@ def atom_feed(renderer: Renderer, clippings: Sequence[tuple[int, Clipping]]) -> 
     ordered = ordered[:limit]
     feed = FeedGenerator()
     feed.id(_urn(f"feed:{publication.url or publication.name}"))
-    feed.title(publication.name)
-    feed.subtitle(publication.description or f"Clippings selected by {publication.name}")
+    name = xml_text(publication.name) or "presscut"
+    feed.title(name)
+    feed.subtitle(xml_text(publication.description) or f"Clippings selected by {name}")
     if publication.url:
         feed.link(href=publication.url, rel="alternate")
     feed.language("en")
     # Atom wants an author on every entry; the feed's stands in for those without.
-    feed.author(name=publication.name)
+    feed.author(name=name)
     feed.updated(max((entry_updated(c) for _, c in ordered), default=_EPOCH))
     for clipping_id, clipping in ordered:
         item = entry(clipping_id, clipping)
         fe = feed.add_entry(order="append")
         fe.id(_urn(f"cluster:{item.cluster}"))
-        fe.title(item.headline)
         link = safe_url(item.url)
+        # Atom requires a title: a headline of control characters alone
+        # falls back to the title, then to the link.
+        fe.title(xml_text(item.headline) or xml_text(item.title) or link or "untitled")
+        byline = xml_text(renderer.byline(item))
+        excerpt = xml_text(item.excerpt)
+        summary = f"{byline}:… {excerpt}" if byline else excerpt
         if link:
             fe.link(href=link, rel="alternate")
-        summary = renderer.byline(item)
-        fe.summary(f"{summary}:… {item.excerpt}" if summary else item.excerpt)
-        for name in item.authors:
-            fe.author(name=name)
-        for topic in item.topics:
+        else:
+            # Atom wants an alternate link or content: a clipping whose URL
+            # cannot be linked carries its summary as content.
+            fe.content(summary, type="text")
+        fe.summary(summary)
+        for author in filter(None, map(xml_text, item.authors)):
+            fe.author(name=author)
+        for topic in filter(None, map(xml_text, item.topics)):
             fe.category(term=topic)
         if clipping.published_at:
             fe.published(clipping.published_at)

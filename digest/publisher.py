@@ -10,19 +10,21 @@ command again publishes nothing new:
   date (``published_at``, else ``fetched_at``) falls in the period and that
   are in no digest yet, in the configured order; a digest already recorded
   for exactly that period is returned as it was, so rendering it again
-  reproduces the same output.  The default period runs from the end of the
-  last digest (the beginning, when there is none) to now: "since the last
-  digest".
+  reproduces the same output;
+* `sweep_digest` is the default digest: every story waiting for one
+  (`digest.selection.waiting`, by approval, whatever its article date),
+  titled by the span of its article dates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from digest.entries import Post, by_topic, entry, newest_first, post_of
+from digest.entries import Entry, Post, by_topic, entry, newest_first, post_of
 from digest.render import Renderer
+from digest.selection import Waiting, article_date, waiting
 from scraper.items import Clipping
 from storage import Store
 from storage.publishing import LIVE, SITE, Publication
@@ -40,9 +42,7 @@ class DigestResult:
     created: bool
 
 
-def article_date(clipping: Clipping) -> datetime | None:
-    """The date a clipping counts under in a digest period."""
-    return clipping.published_at or clipping.fetched_at
+__all__ = ["DigestResult", "PublishError", "article_date", "make_digest", "sweep_digest"]
 
 
 def publish_posts(
@@ -104,11 +104,65 @@ def make_digest(
         chosen.append(entry(clipping_id, clipping))
     if not chosen:
         return None
+    return _digest(
+        store,
+        renderer,
+        chosen,
+        title=renderer.digest_title(end),
+        period=(start, end),
+        posted_at=posted_at,
+        topic_order=topic_order,
+        record=record,
+    )
+
+
+def sweep_digest(
+    store: Store,
+    renderer: Renderer,
+    *,
+    now: datetime,
+    posted_at: datetime,
+    topic_order: Sequence[str] = (),
+    record: bool = True,
+) -> tuple[DigestResult | None, Waiting]:
+    """The digest of every story waiting for one, and that selection.
+
+    Titled by the span of the stories' article dates ("… Digest – November
+    01, 2026 to November 07, 2026"); its recorded period runs from the
+    oldest article to ``now`` (or just past the newest, if that is later).
+    ``None`` with an empty selection when nothing waits."""
+    selection = waiting(store)
+    if not selection.entries or selection.first is None or selection.last is None:
+        return None, selection
+    end = max(now, selection.last + timedelta(seconds=1))
+    result = _digest(
+        store,
+        renderer,
+        [entry(i, c) for i, c in selection.entries],
+        title=renderer.span_title(selection.first, selection.last),
+        period=(selection.first, end),
+        posted_at=posted_at,
+        topic_order=topic_order,
+        record=record,
+    )
+    return result, selection
+
+
+def _digest(
+    store: Store,
+    renderer: Renderer,
+    chosen: list[Entry],
+    *,
+    title: str,
+    period: tuple[datetime | None, datetime],
+    posted_at: datetime,
+    topic_order: Sequence[str],
+    record: bool,
+) -> DigestResult:
     if renderer.settings.publishing.digest_order == "topic":
         ordered = [e for _, group in by_topic(chosen, topic_order) for e in group]
     else:
         ordered = list(newest_first(chosen))
-    title = renderer.digest_title(end)
     items = [(e.id, e.cluster) for e in ordered]
     if not record:
         preview = Publication(
@@ -118,8 +172,8 @@ def make_digest(
             title=title,
             posted_at=posted_at,
             items=tuple(i for i, _ in items),
-            period_start=start,
-            period_end=end,
+            period_start=period[0],
+            period_end=period[1],
         )
         return DigestResult(preview, created=False)
     pub_id = store.record_publication(
@@ -128,7 +182,7 @@ def make_digest(
         title=title,
         posted_at=posted_at,
         items=items,
-        period=(start, end),
+        period=period,
     )
     publication = store.publication(pub_id)
     assert publication is not None

@@ -39,6 +39,7 @@ from w3lib.url import safe_url_string
 from config.schema import Settings
 from digest.dates import period_label_day, zone
 from digest.entries import Entry, Post, by_topic
+from digest.selection import span_label
 from scraper.urls import is_http_url
 
 FORMATS = ("html", "md", "txt", "json")
@@ -141,6 +142,12 @@ class Renderer:
             name=self.settings.publication.name,
             date=day.strftime(publishing.digest_date_format),
         )
+
+    def span_title(self, first: datetime, last: datetime) -> str:
+        """The title of a digest of the stories dated ``first`` to ``last``:
+        "{name} Digest – {first} to {last}" (one date when they share a day)."""
+        span = span_label(first, last, self.tz, self.settings.publishing.digest_date_format)
+        return f"{self.settings.publication.name} Digest – {span}"
 
     def groups(self, post: Post, topic_order: Sequence[str]) -> Post:
         """``post`` with its entries grouped by topic when the configured

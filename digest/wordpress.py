@@ -22,7 +22,9 @@ creating an existing term answers ``term_exists`` with its ``term_id``.
 
 Each copy is recorded (target ``wordpress:<site URL>``, the remote post id
 and status) right after WordPress answers, so a second run creates nothing.
-Titles and excerpts are sent HTML-escaped, as WordPress shows them as HTML.
+Titles, excerpts and term names are sent HTML-escaped
+(`digest.text.wordpress_text`, as the WXR export writes them), as WordPress
+shows them as HTML.
 """
 
 from __future__ import annotations
@@ -38,8 +40,12 @@ import requests
 from digest.entries import Post, single_post
 from digest.publisher import posts_of
 from digest.render import Renderer
+from digest.text import wordpress_text
 from storage import Store
 from storage.publishing import SITE
+
+#: The environment variable holding the WordPress application password.
+PASSWORD_ENV = "PRESSCUT_WORDPRESS_PASSWORD"
 
 #: Seconds before a WordPress request is given up.
 TIMEOUT = 30.0
@@ -121,7 +127,7 @@ class WordPressClient:
                 self._terms[key] = int(term["id"])
                 return self._terms[key]
         try:
-            created = self.call("POST", f"/{taxonomy}", json={"name": name})
+            created = self.call("POST", f"/{taxonomy}", json={"name": wordpress_text(name)})
             term_id = int(created["id"])
         except WordPressError as exc:
             # The search missed it (another writer, or a name WordPress
@@ -171,14 +177,14 @@ def _fields(
     topics = dict.fromkeys(t for e in post.entries for t in e.topics)
     terms = dict.fromkeys(t for e in post.entries for t in e.matched_terms)
     fields: dict[str, Any] = {
-        "title": html.escape(post.title, quote=False),
+        "title": wordpress_text(post.title),
         "content": renderer.wordpress_content(post),
         "status": status,
         "categories": [client.term_id("categories", t) for t in topics],
         "tags": [client.term_id("tags", t) for t in terms],
     }
     if post.kind == "post" and post.entries:
-        fields["excerpt"] = html.escape(post.entries[0].excerpt, quote=False)
+        fields["excerpt"] = wordpress_text(post.entries[0].excerpt)
     if post.posted_at is not None and status == "publish":
         fields["date_gmt"] = _gmt(post.posted_at)
     return fields

@@ -7,12 +7,17 @@ It holds every publication on the site record, oldest first:
 * ``wp:post_id`` is the publication id; ``guid`` (not a permalink) is
   ``presscut-publication-<id>`` so a second import is recognised;
 * ``content:encoded`` is the post's HTML fragment (the ``wordpress.html``
-  template: autoescaped, no scraped markup), ``excerpt:encoded`` the quoted
-  passage as plain text;
+  template: autoescaped, no scraped markup); ``title``, ``excerpt:encoded``
+  (the quoted passage) and category and tag names are HTML-escaped with
+  `digest.text.wordpress_text`, as the REST publisher sends them, because
+  WordPress stores them as HTML and themes print them as they are;
+* every string goes through `digest.text.xml_text`: a control character in
+  a clipping is dropped, never a reason for the export to fail;
 * ``wp:post_date`` is the posted date in the publication's time zone,
   ``wp:post_date_gmt`` in UTC;
 * topics are categories, matched terms tags, each declared once in the
-  channel with a slug (``nicename``);
+  channel with a slug (``nicename``, python-slugify: "πλημμύρα" becomes
+  "plemmura", not a shared placeholder);
 * the author is ``[wordpress] user`` (else a slug of the publication name).
 
 The output depends on the stored data and the settings only: exporting again
@@ -21,15 +26,15 @@ writes the same bytes.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from lxml import etree
+from slugify import slugify
 
 from digest.entries import Post
 from digest.render import Renderer, safe_url
+from digest.text import wordpress_text, xml_text
 
 NS = {
     "excerpt": "http://wordpress.org/export/1.2/excerpt/",
@@ -43,23 +48,23 @@ WXR_VERSION = "1.2"
 
 def slug(text: str) -> str:
     """A WordPress-style slug: ASCII, lower case, hyphens ("Foreign policy" ->
-    "foreign-policy"); "item" when nothing is left."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "item"
+    "foreign-policy"), other scripts transliterated ("πλημμύρα" ->
+    "plemmura"); "item" when nothing is left."""
+    return slugify(xml_text(text), max_length=200) or "item"
 
 
 def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
     prefix, _, name = tag.rpartition(":")
     qname = f"{{{NS[prefix]}}}{name}" if prefix else name
-    node = etree.SubElement(parent, qname, attrs)
+    node = etree.SubElement(parent, qname, {k: xml_text(v) for k, v in attrs.items()})
     if text is not None:
-        node.text = text
+        node.text = xml_text(text)
     return node
 
 
-def _cdata(parent: etree._Element, tag: str, text: str) -> None:
-    # Autoescaped HTML holds no "]]>" ('>' is escaped), so CDATA is safe.
-    _el(parent, tag).text = etree.CDATA(text)
+def _cdata(parent: etree._Element, tag: str, html: str) -> None:
+    # Escaped HTML holds no "]]>" ('>' is escaped), so CDATA is safe.
+    _el(parent, tag).text = etree.CDATA(xml_text(html))
 
 
 def _rfc822(value: datetime) -> str:
@@ -99,7 +104,7 @@ def wxr_document(renderer: Renderer, posts: Sequence[Post], author: str) -> byte
         _el(term, "wp:term_id", str(number))
         _el(term, "wp:category_nicename", slug(name))
         _el(term, "wp:category_parent", "")
-        _el(term, "wp:cat_name", name)
+        _el(term, "wp:cat_name", wordpress_text(name))
 
     for post in ordered:
         _item(channel, renderer, post, author)
@@ -109,7 +114,7 @@ def wxr_document(renderer: Renderer, posts: Sequence[Post], author: str) -> byte
 def _item(channel: etree._Element, renderer: Renderer, post: Post, author: str) -> None:
     item = _el(channel, "item")
     posted = post.posted_at or datetime(1970, 1, 1, tzinfo=UTC)
-    _el(item, "title", post.title)
+    _el(item, "title", wordpress_text(post.title))
     if post.kind == "post" and post.entries:
         _el(item, "link", safe_url(post.entries[0].url))
     _el(item, "pubDate", _rfc822(posted))
@@ -118,7 +123,7 @@ def _item(channel: etree._Element, renderer: Renderer, post: Post, author: str) 
     _el(item, "description", "")
     _cdata(item, "content:encoded", renderer.wordpress_content(post))
     excerpt = post.entries[0].excerpt if post.kind == "post" and post.entries else ""
-    _cdata(item, "excerpt:encoded", excerpt)
+    _cdata(item, "excerpt:encoded", wordpress_text(excerpt))
     _el(item, "wp:post_id", str(post.id))
     _el(item, "wp:post_date", _wp_date(posted.astimezone(renderer.tz)))
     _el(item, "wp:post_date_gmt", _wp_date(posted.astimezone(UTC)))
@@ -133,7 +138,7 @@ def _item(channel: etree._Element, renderer: Renderer, post: Post, author: str) 
     _el(item, "wp:is_sticky", "0")
     topics = dict.fromkeys(t for e in post.entries for t in e.topics)
     for name in topics:
-        _el(item, "category", name, domain="category", nicename=slug(name))
+        _el(item, "category", wordpress_text(name), domain="category", nicename=slug(name))
     terms = dict.fromkeys(t for e in post.entries for t in e.matched_terms)
     for name in terms:
-        _el(item, "category", name, domain="post_tag", nicename=slug(name))
+        _el(item, "category", wordpress_text(name), domain="post_tag", nicename=slug(name))

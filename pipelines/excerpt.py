@@ -58,7 +58,11 @@ class ExcerptStage(Stage):
         else:
             limits = self.config.settings.excerpt
             item.excerpt, item.excerpt_from = pick_excerpt(
-                item.text, self.spans(item), min_words=limits.min_words, max_words=limits.max_words
+                item.text,
+                self.spans(item),
+                min_words=limits.min_words,
+                max_words=limits.max_words,
+                titles=(item.title, item.headline),
             )
         self.count(item.excerpt_from)
         return item

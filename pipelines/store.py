@@ -28,6 +28,7 @@ from scraper.errors import Deferred, Drop
 from scraper.items import Clipping
 from scraper.source_states import SourceStates
 from storage import DatabaseUnavailable, EntryOutcome, FetchStateUpdate, Store
+from storage.batches import without_rejected
 
 logger = logging.getLogger(__name__)
 
@@ -104,17 +105,27 @@ class StoreStage(Stage):
         if not (clippings or entries or states):
             return
         try:
-            inserted = self.store.write_batch(clippings, entries, states or [])
+            result = self.store.store_batch(clippings, entries, states or [])
         except Exception:
             # The buffer is kept for the next flush; the round is marked
             # failed, and what never got written is fetched again next round.
             self.count("failed_batches")
             raise
+        inserted = result.inserted
         self.count("inserted", inserted)
         self.count("batches")
-        if inserted < len(clippings):
-            self.count("conflicts", len(clippings) - inserted)
-        for item in clippings:
+        stored = len(clippings) - len(result.rejected)
+        if inserted < stored:
+            self.count("conflicts", stored - inserted)
+        for item, cause in result.rejected:
+            # One bad row: the rest of the batch is written; this article
+            # counts as failed for its source, and is fetched again later.
+            self.count("rejected")
+            logger.warning("clipping not stored: %s: %s", item.url, cause)
+            if item.source_id:
+                self.states.count(item.source_id, "failed")
+                self.states.errors.setdefault(item.source_id, f"database: not stored: {cause}")
+        for item in without_rejected(clippings, result):
             if item.source_id:
                 self.states.count(item.source_id, "new")
         self._clippings, self._entries = [], []

@@ -30,7 +30,10 @@ import signal
 import sys
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from config import Config
+from storage.faults import fault_message
 
 logger = logging.getLogger("presscut.round")
 
@@ -54,9 +57,16 @@ def main(argv: list[str] | None = None) -> int:
 
     handler = configure(args.log_format, args.log_level)
     handler.addFilter(QuietLibraries(_scrapy_level(args.log_level)))
+    config: Config | None = None
     try:
         config = pickle.load(sys.stdin.buffer)
         report = _crawl(config, args.log_level)
+    except (SQLAlchemyError, OSError) as exc:
+        # The database cannot be used (gone, corrupt, full, read-only): one
+        # line says which and why; the scheduler tries again next round.
+        url = config.settings.database.url if config is not None else ""
+        logger.error("round failed: %s", fault_message(url, exc))
+        report = {"status": "failed"}
     except Exception:
         logger.exception("round failed")
         report = {"status": "failed"}
@@ -76,6 +86,7 @@ def _crawl(config: Config, log_level: str) -> dict[str, Any]:
     from rounds.report import log_sources
     from rounds.round import run_round
     from storage import open_store
+    from storage.housekeeping import STALE_RUN_REASON
 
     store = open_store(config.settings.database.url)
     try:
@@ -84,7 +95,7 @@ def _crawl(config: Config, log_level: str) -> dict[str, Any]:
             if not held:
                 logger.warning("another round holds the round lock: nothing to do")
                 return {"status": "busy"}
-            stale = store.abandon_runs("interrupted", "the crawling process ended unrecorded")
+            stale = store.abandon_runs("interrupted", STALE_RUN_REASON)
             if stale:
                 logger.warning("recorded %d unfinished run(s) as interrupted", stale)
             extensions = {"rounds.child.RoundChild": 0}

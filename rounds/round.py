@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from config import Config
 from rounds.report import RoundResult
 from scraper.context import RoundContext
+from scraper.crawl_log import quiet_crawl_logging
 from scraper.settings import scrapy_settings
 from scraper.spiders.round import RoundSpider
 from storage import Store, open_store
@@ -69,8 +70,10 @@ def _crawl(
     settings = scrapy_settings(config, log_level=log_level)
     if extensions:
         settings.set("EXTENSIONS", extensions, priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=log_level != "NONE")
+    settings.set("LOG_INSTALL_ROOT_HANDLER", log_level != "NONE", priority="cmdline")
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(RoundSpider)
+    quiet_crawl_logging(crawler)
     context = RoundContext.open(config, store)
     status = "failed"
     try:
@@ -79,6 +82,8 @@ def _crawl(
         reason = crawler.stats.get_value("finish_reason", "finished")
         status = "finished" if reason == "finished" else "interrupted"
         if crawler.stats.get_value("store/failed_batches"):
+            status = "failed"
+        if "database" in context.errors:
             status = "failed"
     finally:
         summary = {k: dict(Counter(v)) for k, v in context.summary.items()}

@@ -9,10 +9,13 @@ that resolves to such an address, or a redirect to one, is caught as well
 as a literal one:
 
 * `AddressGuardResolver` is Scrapy's name resolver (``TWISTED_DNS_RESOLVER``):
-  Scrapy's caching resolver, whose answers pass `AddressPolicy` before a
-  connection can use them; a refused answer fails the lookup, and the
+  Scrapy's caching host name resolver (``getaddrinfo``, IPv4 and IPv6, so
+  IPv6 literals and names with AAAA records only are reachable), whose
+  answers pass `AddressPolicy` before a connection can use them; refused
+  addresses are withheld, a name left with none fails the lookup, and the
   refusal is remembered per host (`refusal_for`) so the failure is reported
-  as ``address_refused`` rather than ``dns``;
+  as ``address_refused`` rather than ``dns``, and is never retried (it is
+  the same answer every time);
 * `AddressGuardMiddleware`, a downloader middleware, refuses a URL whose
   host is a literal refused address before anything is sent, with the
   reason in the error (`AddressRefused`).
@@ -22,8 +25,11 @@ What is refused (`AddressPolicy.refusal`): loopback (127.0.0.0/8, ::1,
 ranges (10/8, 172.16/12, 192.168/16, 100.64/10, 169.254/16 with the
 metadata service, fc00::/7, fe80::/10) unless
 ``crawl.allow_private_addresses``; and, whatever the settings, the networks
-in `ALWAYS_REFUSED` and any address that is not globally routable
-(multicast, reserved, documentation ranges).  IPv4 addresses mapped into
+in `ALWAYS_REFUSED` and any address that is not globally reachable
+(multicast, reserved, documentation ranges), by the IANA special-purpose
+address registries (netaddr) as well as by Python's `ipaddress`, whose
+tables lag behind them (Python 3.11 calls 192.0.0.192, in the IETF
+protocol assignments 192.0.0.0/24, global).  IPv4 addresses mapped into
 IPv6 are judged as IPv4.
 
 Through an HTTP proxy the proxy resolves host names, so only literal
@@ -38,9 +44,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapy.resolver import CachingThreadedResolver
-from twisted.internet import defer
-from twisted.internet.error import DNSLookupError
+import netaddr
+from scrapy.resolver import CachingHostnameResolver
+from twisted.internet.interfaces import IAddress, IHostResolution, IResolutionReceiver
+from zope.interface import provider
 
 from scraper.errors import AddressRefused
 
@@ -116,6 +123,8 @@ class AddressPolicy:
             return "a link-local address" if ip.is_link_local else "a private address"
         if not ip.is_global or ip.is_multicast or ip.is_reserved:
             return "not a public address"
+        if not netaddr.IPAddress(str(ip)).is_global():
+            return "a special-purpose address (IANA), not a public one"
         return None
 
     @classmethod
@@ -143,13 +152,46 @@ def _remember(host: str, reason: str) -> None:
         _refusals.popitem(last=False)
 
 
-class AddressGuardResolver(CachingThreadedResolver):
-    """Scrapy's caching resolver, passing on only addresses the policy
-    allows.  IPv4, like the resolver it extends; a lookup still ends at
-    ``DNS_TIMEOUT``."""
+@provider(IResolutionReceiver)
+class _GuardedReceiver:
+    """Passes on to ``receiver`` the addresses ``policy`` allows; remembers
+    why ``name`` was refused when it allows none."""
 
-    def __init__(self, reactor: Any, cache_size: int, timeout: float, policy: AddressPolicy):
-        super().__init__(reactor, cache_size, timeout)
+    def __init__(self, receiver: Any, name: str, policy: AddressPolicy) -> None:
+        self.receiver, self.name, self.policy = receiver, name, policy
+        self.allowed = 0
+        self.refused: list[str] = []
+
+    def resolutionBegan(self, resolution: IHostResolution) -> None:
+        self.receiver.resolutionBegan(resolution)
+
+    def addressResolved(self, address: IAddress) -> None:
+        reason = self.policy.refusal(getattr(address, "host", ""))
+        if reason is None:
+            self.allowed += 1
+            self.receiver.addressResolved(address)
+        else:
+            self.refused.append(reason)
+
+    def resolutionComplete(self) -> None:
+        if self.allowed:
+            _refusals.pop(self.name.lower(), None)  # it resolves somewhere allowed now
+        elif self.refused:
+            reason = self.refused[0]
+            if not reason.startswith(f"{self.name} "):
+                reason = f"{self.name} resolves to {reason.replace(' is ', ', ', 1)}"
+            _remember(self.name, f"refused: {reason}")
+        self.receiver.resolutionComplete()
+
+
+class AddressGuardResolver(CachingHostnameResolver):
+    """Scrapy's caching host name resolver (IPv4 and IPv6, by the reactor's
+    ``getaddrinfo`` resolver), passing on only addresses the policy allows.
+    The cache holds what the name resolves to; the policy is applied to
+    every answer, cached or not."""
+
+    def __init__(self, reactor: Any, cache_size: int, policy: AddressPolicy) -> None:
+        super().__init__(reactor, cache_size)
         self.policy = policy
 
     @classmethod
@@ -158,24 +200,20 @@ class AddressGuardResolver(CachingThreadedResolver):
         cache_size = (
             settings.getint("DNSCACHE_SIZE") if settings.getbool("DNSCACHE_ENABLED") else 0
         )
-        return cls(
-            reactor,
-            cache_size,
-            settings.getfloat("DNS_TIMEOUT"),
-            AddressPolicy.from_settings(settings),
+        return cls(reactor, cache_size, AddressPolicy.from_settings(settings))
+
+    def resolveHostName(
+        self,
+        resolutionReceiver: Any,
+        hostName: str,
+        portNumber: int = 0,
+        addressTypes: Any = None,
+        transportSemantics: str = "TCP",
+    ) -> Any:
+        guarded = _GuardedReceiver(resolutionReceiver, hostName, self.policy)
+        return super().resolveHostName(
+            guarded, hostName, portNumber, addressTypes, transportSemantics
         )
-
-    def getHostByName(self, name: str, timeout: Any = ()) -> defer.Deferred[str]:
-        return super().getHostByName(name, timeout).addCallback(self._check, name)
-
-    def _check(self, address: str, name: str) -> str:
-        reason = self.policy.refusal(address)
-        if reason is None:
-            return address
-        if name != address:
-            reason = f"{name} resolves to {reason.replace(' is ', ', ', 1)}"
-        _remember(name, f"refused: {reason}")
-        raise DNSLookupError(f"refused: {reason}")
 
 
 class AddressGuardMiddleware:

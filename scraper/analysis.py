@@ -67,7 +67,13 @@ def analyse(
     excerpt = None
     if not item.excerpt and (matched or not matches):
         spans = [span for match in matched for span in match.spans]
-        excerpt = pick_excerpt(item.text, spans, min_words=min_words, max_words=max_words)
+        excerpt = pick_excerpt(
+            item.text,
+            spans,
+            min_words=min_words,
+            max_words=max_words,
+            titles=(item.title, item.headline),
+        )
     analysed = AnalysedClipping(
         **{f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
     )

@@ -1,9 +1,10 @@
 """Dates as pages and sitemaps write them, read into aware datetimes.
 
 `parse_date` accepts what news pages put in JSON-LD, OpenGraph, ``<meta>``
-tags, sitemaps and section listings: ISO 8601 (also compact), RFC 822, Unix
-epoch seconds or milliseconds, and free forms dateutil reads.  It never
-raises on page content.
+tags, sitemaps and section listings: ISO 8601 (also compact), Unix epoch
+seconds or milliseconds, RFC 822, and written dates in the many languages
+dateparser reads ("17. März 2019", "12 Νοεμβρίου 2026", "2026年11月3日").
+It never raises on page content.
 """
 
 from __future__ import annotations
@@ -12,32 +13,34 @@ import re
 import warnings
 from datetime import UTC, datetime
 
+import dateparser
 from dateutil import parser as dateutil_parser
 
-# Zone abbreviations dateutil does not know, as UTC offsets in seconds; an
-# ambiguous one takes its most common meaning in news (CST: US Central).
-_TZ_OFFSETS = {
-    "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "BST": 3600, "CET": 3600, "MEZ": 3600, "CEST": 7200,
-    "MESZ": 7200, "EET": 7200, "EEST": 10800, "MSK": 10800, "IST": 19800, "JST": 32400,
-    "KST": 32400, "AEST": 36000, "AEDT": 39600, "EST": -18000, "EDT": -14400, "CST": -21600,
-    "CDT": -18000, "MST": -25200, "MDT": -21600, "PST": -28800, "PDT": -25200,
-}  # fmt: skip
 _DOTTED_DAY_FIRST = re.compile(r"^\s*\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}")
 _COMPACT_ISO = re.compile(
     r"^(\d{4})(\d{2})(\d{2})(?:T(\d{2}):?(\d{2}):?(\d{2})?)?(Z|[+-]\d{2}:?\d{2})?$"
 )
-_DEFAULT_DATE = datetime(2000, 1, 1)
 _EPOCH = re.compile(r"^\d{10}(?:\d{3})?$")
+# Absolute dates only: "yesterday" or "3 days ago" on a page says nothing
+# reliable about when the page was written.  A month and a year at least, and
+# the first of the month when the day is missing, so "Dec 2019" never borrows
+# today's day.
+_SETTINGS = {
+    "PARSERS": ["timestamp", "custom-formats", "absolute-time"],
+    "PREFER_DAY_OF_MONTH": "first",
+    "REQUIRE_PARTS": ["month", "year"],
+}
 
 
 def parse_date(raw: str | None) -> datetime | None:
     """A date string as a timezone-aware datetime, or ``None``.
 
-    ISO 8601 (also compact, ``20200414T003807Z``), RFC 822 ("Tue, 15 Sep
-    2020 10:01:41 EDT"), Unix epoch seconds or milliseconds, and free forms
-    dateutil reads ("Sept 17, 2019"); ``dd.mm.yyyy`` is read day first.
-    The page's own offset is kept; a value without one (date-only or
-    naive) is taken as UTC, so a bare date becomes midnight UTC.
+    ISO 8601 (also compact, ``20200414T003807Z``), Unix epoch seconds or
+    milliseconds, RFC 822 ("Tue, 15 Sep 2020 10:01:41 EDT"), and written
+    dates in any language dateparser knows; ``dd.mm.yyyy`` is read day
+    first and "ET" is US Eastern time.  The page's own offset is kept; a
+    value without one (date-only or naive) is taken as UTC, so a bare date
+    becomes midnight UTC.  Relative dates ("yesterday") give ``None``.
     """
     if not raw:
         return None
@@ -52,23 +55,26 @@ def parse_date(raw: str | None) -> datetime | None:
         else:
             value = dateutil_parser.isoparse(text)
     except (ValueError, OverflowError, OSError):
-        value = None
+        value = _written_date(text)
     if value is None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                # A fixed default, so that "Dec 2019" never borrows today's day.
-                value = dateutil_parser.parse(
-                    text,
-                    default=_DEFAULT_DATE,
-                    dayfirst=bool(_DOTTED_DAY_FIRST.match(text)),
-                    tzinfos=_TZ_OFFSETS,
-                )
-        except (ValueError, OverflowError, TypeError):
-            return None
+        return None
     if value.tzinfo is None or value.utcoffset() is None:
         value = value.replace(tzinfo=UTC)
     return value
+
+
+def _written_date(text: str) -> datetime | None:
+    settings = dict(_SETTINGS)
+    if _DOTTED_DAY_FIRST.match(text):
+        settings["DATE_ORDER"] = "DMY"
+    try:
+        with warnings.catch_warnings():
+            # dateparser's regex and pytz internals warn on some inputs; the
+            # answer is still right or None.
+            warnings.simplefilter("ignore")
+            return dateparser.parse(text, settings=settings)
+    except (ValueError, OverflowError, TypeError, RecursionError):
+        return None
 
 
 def _expand_compact(match: re.Match[str]) -> str:

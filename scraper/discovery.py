@@ -14,11 +14,15 @@ limits):
   and sitemap paths (`SITEMAP_PATHS`).
 
 Every candidate is fetched and checked (`check_feed`, `check_sitemap`,
-`check_section`): it must answer, parse, list items, and its newest dated
-item must be younger than `RECENT`.  `Discovery.proposals` then keeps the
-good ones (a section whose article links another proposed section already
-has is left out) and `render` prints them as ``[[sources]]`` blocks for
-``sources.toml``, the outlet named as the site names itself.
+`check_section`): it must answer, parse and list items; a sitemap or
+section must also have a dated item younger than `RECENT`, and a section
+must be a listing, never a single article page.  A feed that parses is
+proposed even when quiet (a monthly magazine, an NGO's press releases): it
+is the best source a site has.  `Discovery.proposals` then keeps the good
+ones, ranked feed > news sitemap > sitemap > section (a section whose
+article links another proposed section already has is left out), and
+`render` prints them as ``[[sources]]`` blocks for ``sources.toml``, the
+outlet named as the site names itself, a quiet feed with its newest date.
 """
 
 from __future__ import annotations
@@ -60,6 +64,10 @@ SITEMAP_PATHS = (*(f"/{g}" for g in GUESSES), "/news-sitemap.xml", "/sitemap-new
 POLL = {"feed": "30m", "news-sitemap": "30m", "sitemap": "2h", "section": "1h"}
 
 _SITE_TYPES = {"website", "organization", "newsmediaorganization", "governmentorganization"}
+_ARTICLE_TYPES = {
+    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "blogposting",
+    "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle",
+}  # fmt: skip
 _GENERIC_TITLES = {"home", "homepage", "home page", "start", "welcome", "index", "startseite"}
 _TITLE_SPLIT = re.compile(r"\s+[|–—·•»:-]\s+")
 
@@ -103,16 +111,24 @@ class Discovery:
         return True
 
     def proposals(self) -> list[Candidate]:
-        """The good candidates: feeds, then sitemaps, then sections (those
-        with most article links first, none repeating another's links)."""
-        good = [c for c in self.candidates.values() if c.ok and not c.stale]
+        """The good candidates (`proposable`): feeds, then news sitemaps, then
+        other sitemaps, then sections (those with most article links first,
+        none repeating another's links)."""
+        good = [c for c in self.candidates.values() if proposable(c)]
         feeds = [c for c in good if c.kind == "feed"]
-        sitemaps = [c for c in good if c.kind == "sitemap"]
+        news = [c for c in good if c.kind == "sitemap" and c.news]
+        sitemaps = [c for c in good if c.kind == "sitemap" and not c.news]
         sections: list[Candidate] = []
         for c in sorted((c for c in good if c.kind == "section"), key=lambda c: -c.items):
             if not any(c.links <= kept.links for kept in sections):
                 sections.append(c)
-        return feeds + sitemaps + sections
+        return feeds + news + sitemaps + sections
+
+
+def proposable(candidate: Candidate) -> bool:
+    """Whether a checked candidate is proposed: it answered, parsed and
+    lists items, and is recent unless it is a feed (a quiet feed still is)."""
+    return candidate.ok and (not candidate.stale or candidate.kind == "feed")
 
 
 def is_recent(newest: datetime | None, now: datetime | None = None) -> bool:
@@ -158,11 +174,16 @@ def check_sitemap(candidate: Candidate, response: Response, max_size: int = 0) -
 
 
 def check_section(candidate: Candidate, response: Response) -> Candidate:
-    """Whether ``response`` is a listing page with enough article links."""
+    """Whether ``response`` is a listing page with enough article links; a
+    single article page never is, whatever it links to."""
     if not isinstance(response, scrapy.http.HtmlResponse):
         candidate.error = "not an HTML page"
         return candidate
-    links = article_links(Selector(text=response.text), response.url)
+    page = Selector(text=response.text)
+    if is_article_page(page, response.url):
+        candidate.error = "a single article page, not a listing"
+        return candidate
+    links = article_links(page, response.url)
     dates = [link.dated for link in links if link.dated]
     candidate.items, candidate.newest = len(links), max(dates, default=None)
     candidate.links = frozenset(link.url for link in links)
@@ -170,6 +191,21 @@ def check_section(candidate: Candidate, response: Response) -> Candidate:
     if 0 < len(links) < MIN_SECTION_LINKS:
         candidate.items = 0
     return _verdict(candidate, f"fewer than {MIN_SECTION_LINKS} article links")
+
+
+def is_article_page(page: Selector, url: str) -> bool:
+    """Whether ``page`` is one article: ``og:type`` article, a top-level
+    JSON-LD article, or an address shaped like an article's."""
+    if (page.css('meta[property="og:type"]::attr(content)').get() or "").strip() == "article":
+        return True
+    for script in page.css('script[type="application/ld+json"]::text').getall():
+        for node in parse_json(script):
+            for item in node if isinstance(node, list) else [node]:
+                kind = item.get("@type") if isinstance(item, dict) else None
+                kinds = kind if isinstance(kind, list) else [kind]
+                if {str(k).lower() for k in kinds} & _ARTICLE_TYPES:
+                    return True
+    return article_score(url) >= ARTICLE_SCORE
 
 
 def outlet_name(page: Selector, url: str) -> str:
@@ -264,6 +300,8 @@ def render(found: Discovery, now: datetime | None = None) -> str:
             ident += "-2"
         used.add(ident)
         newest = f", newest {candidate.newest:%Y-%m-%d}" if candidate.newest else ""
+        if candidate.stale:
+            newest += f" (quiet: nothing in the last {RECENT.days} days)"
         unit = "article links" if candidate.kind == "section" else "items"
         lines += [
             "",
@@ -277,7 +315,7 @@ def render(found: Discovery, now: datetime | None = None) -> str:
         if found.language:
             lines.append(f"language = {_string(found.language)}")
         lines += [f'poll_interval = "{POLL[label]}"', 'since = "7d"', "# topics = []"]
-    rejected = [c for c in found.candidates.values() if not c.ok or c.stale]
+    rejected = [c for c in found.candidates.values() if not proposable(c)]
     if rejected:
         lines += ["", "# Not proposed:"]
         lines += [f"#   {c.kind} {c.url}: {c.error or 'no answer'}" for c in rejected]

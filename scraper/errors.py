@@ -36,6 +36,8 @@ The crawl core's own exceptions, all declared here::
     +-- RuntimeError
     |   +-- MissingContext        a round spider or stage built without a
     |                             RoundContext (a bare ``scrapy crawl``)
+    +-- HostBudgetSpent           a request not sent: its host's error budget
+    |                             is spent this round (the message names the host)
     +-- ValueError
     |   +-- ExtractionError       page bytes that are no HTML document
     +-- scrapy.exceptions.IgnoreRequest
@@ -114,6 +116,19 @@ class AddressRefused(IgnoreRequest):
     """A request refused because of the address its host is or resolves to."""
 
 
+class HostBudgetSpent(Exception):
+    """A request not sent because its host's error budget is spent this
+    round.  The message names the host; ``last`` is the host's last failure
+    (another request's, so its message is not this request's)."""
+
+    def __init__(self, host: str, budget: int, last: BaseException) -> None:
+        self.host, self.last = host, last
+        super().__init__(
+            f"not sent: host {host} failed {budget} time(s) in a row this round "
+            "(its error budget is spent)"
+        )
+
+
 class Drop(DropItem):
     """An expected drop, logged at INFO, with the outcome to record (one of
     `scraper.items.OUTCOMES`)."""
@@ -136,6 +151,12 @@ class Deferred(DropItem):
 
 def classify_failure(failure: Any) -> tuple[str, str]:
     """Map a Twisted ``Failure`` from a Scrapy errback to ``(kind, message)``."""
+    return classify_exception(failure.value, getattr(failure, "request", None))
+
+
+def classify_exception(exc: BaseException, request: Any = None) -> tuple[str, str]:
+    """``(kind, message)`` of ``exc``, raised for ``request`` (a Scrapy
+    request, or ``None``)."""
     from scrapy import exceptions as scrapy_errors
     from scrapy.spidermiddlewares.httperror import HttpError
     from twisted.internet import defer
@@ -144,8 +165,10 @@ def classify_failure(failure: Any) -> tuple[str, str]:
 
     from scraper.addresses import refusal_for
 
-    exc = failure.value
-    request = getattr(failure, "request", None)
+    if isinstance(exc, HostBudgetSpent):
+        # The kind of the host's last failure, with a message of its own:
+        # the last failure's message is another request's.
+        return classify_exception(exc.last, request)[0], str(exc)
     if isinstance(exc, HttpError):
         return _http_status(exc.response)
     if isinstance(exc, AddressRefused):

@@ -9,8 +9,16 @@ Contract of `pick_excerpt`:
   preceding ones, until it has at least ``min_words`` words, never adding a
   sentence that would take it past ``max_words``;
 * with no match it is the lead: the first sentences, by the same rule;
-* a single sentence longer than ``max_words`` is cut at a word boundary
-  (still verbatim, no ellipsis added).
+* a paragraph that only repeats one of ``titles`` (the headline that pages
+  put above the standfirst) is never part of it;
+* a single sentence longer than ``max_words`` is cut at a word boundary and
+  ends with "…".
+
+Verbatim checking (`quote_passage`, `excerpt_problem`, `is_verbatim`)
+treats quotes, apostrophes, dashes and spaces as equal to their typographic
+forms (' and ’, - and –, a space and NBSP) and ignores a leading or closing
+"…"; what is stored is the article's own characters (`quote_passage`), so a
+curator typing ``region's`` quotes the article's ``region’s``.
 """
 
 from __future__ import annotations
@@ -88,12 +96,15 @@ def pick_excerpt(
     *,
     min_words: int = 60,
     max_words: int = 140,
+    titles: Sequence[str | None] = (),
 ) -> tuple[str, str]:
     """Return ``(excerpt, provenance)`` where provenance is ``"topic"`` when
     built around a match and ``"lead"`` otherwise.  ``spans`` are offsets in
-    ``normalize(text)``.  An empty text gives ``("", "lead")``."""
+    ``normalize(text)``; ``titles`` are the article's title and headline.
+    An empty text gives ``("", "lead")``."""
     text = normalize(text)
-    parts = sentences(text)
+    headings = {_fold(t) for t in titles if t}
+    parts = [p for p in sentences(text) if _fold(text[p.start : p.end]) not in headings]
     if not parts:
         return "", "lead"
     best, provenance = 0, "lead"
@@ -124,10 +135,91 @@ def pick_excerpt(
     passage = " ".join(text[parts[lo].start : parts[hi].end].split())
     tokens = passage.split(" ")
     if len(tokens) > max_words:
-        passage = " ".join(tokens[:max_words])
+        passage = " ".join(tokens[:max_words]) + ELLIPSIS
     return passage, provenance
 
 
+ELLIPSIS = "…"
+# Typographic variants read as one character when checking a quotation.
+_EQUIVALENT = str.maketrans(
+    {
+        **dict.fromkeys("‘’‚‛′`´", "'"),
+        **dict.fromkeys("“”„‟″«»", '"'),
+        **dict.fromkeys("‐‑‒–—―−", "-"),
+    }
+)
+
+
+def _fold(text: str) -> str:
+    return " ".join(normalize(text).split()).casefold()
+
+
+def _comparable(text: str) -> tuple[str, list[int]]:
+    """``text`` with typographic variants unified and white space runs
+    folded to one space, and for each of its characters the offset in
+    ``text`` it came from."""
+    out: list[str] = []
+    where: list[int] = []
+    for i, char in enumerate(text):
+        if char.isspace():
+            if out and out[-1] != " ":
+                out.append(" ")
+                where.append(i)
+            continue
+        out.append(char.translate(_EQUIVALENT))
+        where.append(i)
+    return "".join(out), where
+
+
+def _needle(excerpt: str) -> str:
+    return _comparable(normalize(excerpt).strip().strip(ELLIPSIS).strip())[0].strip()
+
+
+def quote_passage(text: str, excerpt: str) -> str | None:
+    """The article's own passage that ``excerpt`` quotes, white space folded,
+    with "…" after it when it stops inside a sentence; ``None`` when the
+    excerpt is not verbatim (see the module docstring)."""
+    needle = _needle(excerpt)
+    text = normalize(text)
+    haystack, where = _comparable(text)
+    at = haystack.find(needle) if needle else -1
+    if at < 0:
+        return None
+    start, end = where[at], where[at + len(needle) - 1] + 1
+    passage = " ".join(text[start:end].split())
+    if not any(s.end == end for s in sentences(text)):
+        passage += ELLIPSIS
+    return passage
+
+
+def excerpt_problem(excerpt: str, text: str) -> str | None:
+    """``None`` when ``excerpt`` is a verbatim passage of ``text``, else a
+    one-line message with a hint: how far it matches and where it differs."""
+    needle = _needle(excerpt)
+    if not needle:
+        return "the excerpt is empty"
+    haystack, _ = _comparable(normalize(text))
+    if needle in haystack:
+        return None
+    # The longest opening of the excerpt that the article has (a prefix
+    # found implies every shorter one is found too).
+    lo, hi = 0, len(needle)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if needle[:mid] in haystack:
+            lo = mid
+        else:
+            hi = mid - 1
+    message = "the excerpt is not a verbatim passage of the article's text"
+    if lo < 3:
+        return message + " (its opening words are not in the article)"
+    found = haystack.find(needle[:lo]) + lo
+    return (
+        f"{message}: it matches up to {needle[max(0, lo - 30) : lo]!r}, then has "
+        f"{needle[lo : lo + 20]!r} where the article has {haystack[found : found + 20]!r}"
+    )
+
+
 def is_verbatim(excerpt: str, text: str) -> bool:
-    """Whether ``excerpt`` is a passage of ``text``, white space folded."""
-    return " ".join(normalize(excerpt).split()) in " ".join(normalize(text).split())
+    """Whether ``excerpt`` is a passage of ``text`` (module docstring)."""
+    return excerpt_problem(excerpt, text) is None

@@ -51,6 +51,7 @@ import dataclasses
 import re
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
@@ -63,6 +64,7 @@ from scraper.dates import parse_date
 from scraper.errors import ExtractionError
 from scraper.items import Clipping
 from scraper.metadata import PageMetadata, language_code, read_metadata
+from scraper.text import clean_fields
 
 #: Larger pages are refused (trafilatura's own default cap).
 MAX_PAGE_BYTES = 20_000_000
@@ -75,6 +77,17 @@ _TITLE_SEPARATORS = "|-–—·•»›*⋆~:：｜"
 _URL_DATE = re.compile(
     r"/((?:19|20)\d{2})[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?=[/\-_.]|$)"
 )
+
+
+# A numeric reference to a C0 control but tab, newline and CR: decimal 0-8,
+# 11, 12, 14-31 or hex 0-8, b, c, e, f, 10-1f, the ";" optional as in HTML.
+_CONTROL_REFERENCE_PATTERN = (
+    r"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F])(?![0-9a-fA-F])"
+    r"|0*(?:[0-8]|1[124-9]|2[0-9]|3[01])(?![0-9]));?"
+)
+_CONTROL_REFERENCE = re.compile(_CONTROL_REFERENCE_PATTERN)
+_CONTROL_REFERENCE_BYTES = re.compile(_CONTROL_REFERENCE_PATTERN.encode())
+_Markup = TypeVar("_Markup", bytes, str)
 
 
 def extract_article(html: bytes | str, url: str, *, base: Clipping | None = None) -> Clipping:
@@ -98,6 +111,7 @@ def parse_page(html: bytes | str) -> HtmlElement:
         raise ExtractionError(f"page too large: {len(html)} bytes, limit {MAX_PAGE_BYTES}")
     if not html.strip():
         raise ExtractionError("empty page")
+    html = without_control_references(html)
     try:
         tree = load_html(html)
     except Exception as exc:  # lxml and charset detection raise many kinds
@@ -105,6 +119,15 @@ def parse_page(html: bytes | str) -> HtmlElement:
     if tree is None:
         raise ExtractionError("not an HTML document")
     return tree
+
+
+def without_control_references(html: _Markup) -> _Markup:
+    """``html`` without numeric character references to C0 controls
+    (``&#1;``, ``&#x1b;``; tab, newline and CR are kept).  One of them makes
+    lxml drop the text around it, and trafilatura then finds no article."""
+    if isinstance(html, bytes):
+        return _CONTROL_REFERENCE_BYTES.sub(b"", html) if b"&#" in html else html
+    return _CONTROL_REFERENCE.sub("", html) if "&#" in html else html
 
 
 def extract_tree(tree: HtmlElement, url: str, *, base: Clipping | None = None) -> Clipping:
@@ -125,7 +148,7 @@ def extract_tree(tree: HtmlElement, url: str, *, base: Clipping | None = None) -
     published_at, published_raw, published_from = _published(meta, document, feed, url)
     language, language_from = _language(meta, feed)
     text = _text(document.text if document is not None else None)
-    return dataclasses.replace(
+    clipping = dataclasses.replace(
         feed,
         url=url,
         canonical_url=canonical_link(tree, url) or feed.canonical_url,
@@ -145,6 +168,9 @@ def extract_tree(tree: HtmlElement, url: str, *, base: Clipping | None = None) -
         topics=list(feed.topics),
         matched_terms=list(feed.matched_terms),
     )
+    # Where page text enters presscut: nothing unstorable goes further.
+    clean_fields(clipping)
+    return clipping
 
 
 def canonical_link(tree: HtmlElement, url: str) -> str | None:

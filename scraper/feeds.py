@@ -36,6 +36,7 @@ from w3lib.url import safe_url_string
 
 from scraper.feed_safety import defused
 from scraper.items import Clipping
+from scraper.text import clean_text
 from scraper.urls import is_http_url
 
 #: Dates before this year are placeholders ("0000-00-00", the Unix epoch).
@@ -55,8 +56,6 @@ _CUT_SHORT = {
     expat_errors.XML_ERROR_UNCLOSED_CDATA_SECTION,
 }
 _ENTRY_END = re.compile(r"</(?:[\w.-]+:)?(?:item|entry)\s*>", re.IGNORECASE)
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,7 +172,7 @@ def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str] | None = Non
         result = feedparser.parse(io.BytesIO(defused(body)), response_headers=response_headers)
         return _read(result, body, url)
     except Exception as exc:  # a hostile body must not end the crawl round
-        return ParsedFeed(url=url, bozo=True, error=_clean(f"feed parser failed: {exc!r}"))
+        return ParsedFeed(url=url, bozo=True, error=clean_text(f"feed parser failed: {exc!r}"))
 
 
 def _read(result: Any, body: bytes, url: str) -> ParsedFeed:
@@ -247,13 +246,7 @@ def _closed_entries(body: bytes, encoding: str | None) -> int:
 def _one_line(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
-    return " ".join(_clean(value).split()) or None
-
-
-def _clean(value: str) -> str:
-    """Valid Unicode without control characters: lone surrogates (from
-    numeric references such as ``&#xD800;``) become U+FFFD."""
-    return _CONTROL.sub("", _SURROGATE.sub("\ufffd", value))
+    return " ".join(clean_text(value).split()) or None
 
 
 def _plain(value: str, content_type: str | None) -> str | None:
@@ -261,7 +254,7 @@ def _plain(value: str, content_type: str | None) -> str | None:
     if content_type in _HTML_TYPES:
         # Tags become spaces so that "<p>a</p><p>b</p>" stays two words.
         value = replace_entities(replace_tags(remove_comments(value), " "))
-    return " ".join(_clean(value).split()) or None
+    return " ".join(clean_text(value).split()) or None
 
 
 def _text(parent: dict[str, Any], name: str) -> str | None:
@@ -312,7 +305,7 @@ def _date(raw: dict[str, Any]) -> tuple[str | None, datetime | None]:
     for name in ("published", "updated", "created"):
         value = _get(raw, name)
         if isinstance(value, str) and value.strip():
-            return _clean(value).strip(), _aware(_get(raw, f"{name}_parsed"))
+            return clean_text(value).strip(), _aware(_get(raw, f"{name}_parsed"))
     return None, None
 
 
@@ -349,7 +342,7 @@ def _entry_language(raw: dict[str, Any]) -> str | None:
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, xml.sax.SAXParseException):
-        return _clean(f"malformed XML: {exc.getMessage()}")
+        return clean_text(f"malformed XML: {exc.getMessage()}")
     if isinstance(exc, feedparser.CharacterEncodingUnknown):
-        return _clean(f"unknown character encoding: {exc}")
-    return _clean(f"{type(exc).__name__}: {exc}")
+        return clean_text(f"unknown character encoding: {exc}")
+    return clean_text(f"{type(exc).__name__}: {exc}")

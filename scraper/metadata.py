@@ -38,6 +38,8 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
+from scraper.text import clean_text
+
 #: JSON-LD ``@type`` values (lower-cased) whose node describes the article itself.
 ARTICLE_TYPES = frozenset({
     "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
@@ -124,6 +126,8 @@ def clean_value(value: Any) -> str | None:
     or not a string (numbers, objects)."""
     if not isinstance(value, str):
         return None
+    # JSON-LD may hold a lone surrogate or a NUL as a valid escape.
+    value = clean_text(value)
     if "<" in value:
         value = _TAGS.sub(" ", value)
     if "&" in value:

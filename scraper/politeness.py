@@ -23,8 +23,12 @@ Two downloader middlewares, both in ``DOWNLOADER_MIDDLEWARES``:
     up to ``RETRY_TIMES``;
   - **error budget**: after ``host_error_budget`` transient failures in a row
     from one host, its remaining requests of the round are not sent: each
-    fails at once with the host's last error (the same status, or the same
-    exception), so it is reported as that error kind (``scraper.errors``).
+    fails at once with the host's last status, or with `HostBudgetSpent`
+    naming the host, reported as the last error's kind (``scraper.errors``)
+    but never with another request's message;
+  - a name the address guard refused (``scraper.addresses``) is a permanent
+    answer: counted once (``politeness/address_refused``), never retried,
+    no pause.
 
 A host is the downloader's slot key: the URL's host name, so two sites on
 one IP address are two hosts, as two ports of one host are one.  All of it
@@ -43,6 +47,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from time import monotonic
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.downloadermiddlewares.retry import get_retry_request
@@ -52,6 +57,8 @@ from scrapy.utils.response import response_status_message
 from twisted.python.failure import Failure
 
 from config.schema import Crawl
+from scraper.addresses import refusal_for
+from scraper.errors import HostBudgetSpent
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +248,7 @@ class PolitenessMiddleware:
         if isinstance(state.last, Response):
             return state.last.replace(url=request.url, request=request, flags=["budget-spent"])
         assert state.last is not None
-        return state.last
+        return HostBudgetSpent(self._host(request), self.ledger.budget, state.last)
 
     def _drain(self, host: str) -> None:
         """Once the host's budget is spent, answer the requests already
@@ -284,9 +291,16 @@ class PolitenessMiddleware:
         return self._retry(request, reason) or response
 
     def process_exception(self, request: Request, exception: Exception) -> Request | None:
-        if request.meta.get(REPLAYED) or not isinstance(exception, self.retry_exceptions):
+        if request.meta.get(REPLAYED):
             return None
-        if not self._retryable(request):
+        if refusal_for(urlsplit(request.url).hostname or ""):
+            # The guard refused what the name resolves to: asking again
+            # gets the same answer, so no retry, no pause, no budget spent.
+            # Counted before the retry check: the failure it surfaces as
+            # (DNS) is not a retried exception at all.
+            self.crawler.stats.inc_value("politeness/address_refused")
+            return None
+        if not isinstance(exception, self.retry_exceptions) or not self._retryable(request):
             return None
         host = self._host(request)
         self._pause(request, self.ledger.failed(host, exception))

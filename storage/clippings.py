@@ -5,6 +5,9 @@ a new field fails loudly until it is migrated.  Lists are JSON; datetimes
 come back as aware UTC (the offset of ``published_at`` is not kept:
 ``published_raw`` has it); ``simhash`` is the unsigned int it went in as.
 
+Every text value is passed through `scraper.text.clean_text` on its way
+in: the last guard, whatever the caller cleaned before.
+
 Functions here take an open `Connection`; `storage.Store` owns transactions.
 """
 
@@ -16,8 +19,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, or_, select, update
+from sqlalchemy.exc import OperationalError, StatementError
 
 from scraper.items import STATUSES, Clipping
+from scraper.text import clean_list, clean_text
 from storage.engine import chunked, dialect_insert
 from storage.models import clipping_topics, clippings, simhash_bands
 
@@ -40,16 +45,23 @@ def to_row(clipping: Clipping, now: datetime) -> dict[str, Any]:
         raise ValueError(f"clipping without url_hash: {clipping.url}")
     if clipping.status not in STATUSES:
         raise ValueError(f"clipping status {clipping.status!r} is not one of {STATUSES}")
-    row = {name: getattr(clipping, name) for name in FIELDS}
-    row["authors"] = list(clipping.authors)
-    row["topics"] = list(clipping.topics)
-    row["matched_terms"] = list(clipping.matched_terms)
+    row = {name: clean_value(getattr(clipping, name)) for name in FIELDS}
     row["cluster"] = clipping.cluster or clipping.url_hash
     bands = simhash_bands(clipping.simhash) if clipping.simhash is not None else (None,) * 4
     for i, band in enumerate(bands):
         row[f"sim_b{i}"] = band
     row["created_at"] = row["updated_at"] = now
     return row
+
+
+def clean_value(value: Any) -> Any:
+    """A column value as stored: text cleaned (`scraper.text.clean_text`),
+    each string of a list too, anything else as it is."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list | tuple):  # authors, topics, matched_terms
+        return clean_list(value)
+    return value
 
 
 def from_row(row: Row[Any]) -> Clipping:
@@ -61,10 +73,45 @@ def from_row(row: Row[Any]) -> Clipping:
 def insert_many(conn: Connection, items: Sequence[Clipping], now: datetime) -> int:
     """Insert ``items``, skipping any whose ``url_hash`` or ``(source_id,
     entry_key)`` is already taken (in the table or earlier in ``items``),
-    with their ``clipping_topics`` rows.  Returns how many were inserted."""
+    with their ``clipping_topics`` rows.  Returns how many were inserted.
+    One statement: a row the database refuses fails them all (see
+    `insert_each`)."""
     rows = [to_row(item, now) for item in items]
     if not rows:
         return 0
+    return _insert_rows(conn, rows, now)
+
+
+def insert_each(
+    conn: Connection, items: Sequence[Clipping], now: datetime
+) -> tuple[int, list[tuple[Clipping, str]]]:
+    """Insert ``items`` as `insert_many` does, each in its own savepoint:
+    a row that cannot be stored (a value the database refuses) is left out
+    and does not undo the others.  Returns ``(inserted, rejected)``, with
+    each rejected clipping and the cause in one line.  `OperationalError`
+    (the database itself failing) is raised, not counted as a bad row."""
+    inserted = 0
+    rejected: list[tuple[Clipping, str]] = []
+    for item in items:
+        try:
+            with conn.begin_nested():
+                inserted += _insert_rows(conn, [to_row(item, now)], now)
+        except OperationalError:
+            raise
+        except (StatementError, ValueError) as exc:
+            rejected.append((item, row_fault(exc)))
+    return inserted, rejected
+
+
+def row_fault(exc: BaseException) -> str:
+    """The cause of a refused row in one line, without the statement and
+    its parameters (which can be megabytes long)."""
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).splitlines() or [""])[0]
+    return f"{type(cause).__name__}: {first}"[:500]
+
+
+def _insert_rows(conn: Connection, rows: list[dict[str, Any]], now: datetime) -> int:
     stmt = (
         dialect_insert(conn, clippings)
         .on_conflict_do_nothing()

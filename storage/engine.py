@@ -24,7 +24,9 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 
-#: The database of a fresh install, relative to the working directory.
+#: The database of a fresh install.  Here relative to the working directory;
+#: the configuration (`config.loader`) makes a relative path absolute
+#: against the config folder before a store is opened.
 DEFAULT_URL = "sqlite:///data/presscut.db"
 
 #: How long (milliseconds) an SQLite connection waits for a lock before it

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, union
 
 from scraper.items import RETRY_OUTCOMES
+from scraper.text import clean_optional
 from storage.engine import chunked, dialect_insert
 from storage.models import clippings, entries
 
@@ -53,7 +54,7 @@ def upsert(conn: Connection, outcomes: Sequence[EntryOutcome], now: datetime) ->
             "entry_key": item.entry_key,
             "url_hash": item.url_hash,
             "outcome": item.outcome,
-            "reason": item.reason,
+            "reason": clean_optional(item.reason),
             "seen_at": item.seen_at or now,
         }
     if not rows:

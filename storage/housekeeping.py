@@ -36,6 +36,11 @@ def prune_entries(conn: Connection, before: datetime, outcomes: Iterable[str] = 
     return int(result.rowcount or 0)
 
 
+#: ``finish_reason`` of a run found ``running`` by a round that holds the
+#: round lock: no round runs, so that run's process is gone (killed).
+STALE_RUN_REASON = "abandoned: the crawling process ended unrecorded"
+
+
 def abandon_runs(
     conn: Connection,
     now: datetime,

@@ -11,8 +11,10 @@ goes with it, however it ends (SIGKILL included):
   database; presscut's tables are per schema, so two presscut databases in
   two schemas of one PostgreSQL database do not block each other);
 * SQLite: an exclusive ``flock`` on ``<database file>.round-lock`` beside the
-  database (a local file system, as SQLite itself needs).  An in-memory
-  database has one process by definition and always gets the lock.
+  database file, its path resolved first, so that a symlink to the same
+  file takes the same lock (a local file system, as SQLite itself needs).
+  An in-memory database has one process by definition and always gets the
+  lock.
 """
 
 from __future__ import annotations
@@ -71,7 +73,10 @@ def _file_lock(engine: Engine) -> Iterator[bool]:
     if fcntl is None or not database or database == ":memory:" or database.startswith("file:"):
         yield True
         return
-    path = Path(database).with_name(Path(database).name + ".round-lock")
+    # Keyed on the file itself: a symlink or another spelling of the path
+    # to the same database takes the same lock.
+    resolved = Path(database).resolve()
+    path = resolved.with_name(resolved.name + ".round-lock")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:

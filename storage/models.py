@@ -57,6 +57,28 @@ _UNSIGNED_64 = 1 << 64
 _SIGN_BIT = 1 << 63
 
 
+#: Stored datetimes fall in these years: beyond them a date is a typo or a
+#: placeholder (0001-01-01, 9999-12-31), and at the very ends of Python's
+#: range a change of offset overflows.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
+def storable_datetime(value: datetime, what: str = "date") -> datetime:
+    """``value`` as an aware UTC datetime; `ValueError` naming ``what`` and
+    the cause when it is naive or not within `FIRST_YEAR`..`LAST_YEAR`."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what}: naive datetime {value!r}: presscut stores aware datetimes only")
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not FIRST_YEAR <= utc.year <= LAST_YEAR:
+        raise ValueError(
+            f"{what}: {value.isoformat()} is outside the years {FIRST_YEAR}-{LAST_YEAR}"
+        )
+    return utc
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """``TIMESTAMP WITH TIME ZONE`` that always yields aware UTC datetimes.
 
@@ -72,9 +94,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r}: presscut stores aware datetimes only")
-        value = value.astimezone(UTC)
+        value = storable_datetime(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
@@ -149,6 +169,8 @@ sources = Table(
     Column("next_due_at", UTCDateTime(), index=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # Migration 0004: a source disabled on the desk is not polled.
+    Column("paused", Boolean, nullable=False, server_default=false()),
 )
 
 #: One row per stored article; the columns named after `Clipping` fields
@@ -198,6 +220,8 @@ clippings = Table(
     Column("rejection_reason", Text),
     Column("posted_at", UTCDateTime(), index=True),
     Column("reviewed_at", UTCDateTime()),
+    # Migration 0004: bumped by every edit; a save from a stale copy is refused.
+    Column("version", Integer, nullable=False, server_default=text("1")),
     UniqueConstraint("url_hash"),
     UniqueConstraint("source_id", "entry_key"),
     # Migration 0003: the review page, newest first, all sources or one
@@ -310,6 +334,46 @@ publication_items = Table(
     Column("kind", Text, nullable=False),
     PrimaryKeyConstraint("publication_id", "position"),
     UniqueConstraint("target", "kind", "cluster"),
+)
+
+
+#: Desk accounts (migration 0004).  ``failed_logins`` counts wrong passwords
+#: since the last good one; ``locked_until`` ends a lockout.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+    Column("failed_logins", Integer, nullable=False, server_default=text("0")),
+    Column("locked_until", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("name"),
+)
+
+#: Who did what to which clipping, and when: approve, reject, edit, cite,
+#: publish and the desk's other actions.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("user_name", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("clipping_id", Integer),
+    Column("detail", JSON),
+    Index(None, "clipping_id", "id"),
+)
+
+#: Secrets made once per database (the desk's cookie signing key).
+desk_keys = Table(
+    "desk_keys",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("secret", Text, nullable=False),
 )
 
 

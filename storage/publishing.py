@@ -316,6 +316,23 @@ def update_remote(
     conn.execute(update(publications).where(publications.c.id == publication_id).values(values))
 
 
+def retitle_posts(conn: Connection, clipping_id: int, title: str, now: datetime) -> int:
+    """Give every post of clipping ``clipping_id`` (the site's record and
+    its copies; digests keep their own titles) the title ``title``, as after
+    a correction of its headline; the number of posts changed.  A post
+    copies its clipping's headline when it is recorded, so without this an
+    edited headline would never reach the archive or the WXR export."""
+    posts = select(publication_items.c.publication_id).where(
+        publication_items.c.clipping_id == clipping_id, publication_items.c.kind == "post"
+    )
+    result = conn.execute(
+        update(publications)
+        .where(publications.c.id.in_(posts), publications.c.title != title)
+        .values(title=title, updated_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
 def mark_posted(conn: Connection, posted: Sequence[tuple[int, datetime]], now: datetime) -> None:
     """Set each ``(clipping id, posted_at)``: status ``published``."""
     for clipping_id, posted_at in posted:

@@ -13,7 +13,9 @@ States move ``new -> approved | rejected -> published`` (see
   large to list whole.  Whether a cluster is settled is read from the index
   on ``(cluster, status)`` for each row considered, so nothing needs to be
   kept in step when a decision is made;
-* a published clipping is final: approving or rejecting it is refused;
+* a published clipping is final: approving or rejecting it is refused, and
+  editing it is refused unless the edit is a correction, which the post
+  records of the clipping follow (their title is the corrected headline);
 * ``cluster_citations`` records which member a cluster is cited by.
 
 Functions here take an open `Connection`; `storage.Store` owns transactions.
@@ -29,12 +31,22 @@ from typing import Any
 from sqlalchemy import Connection, Select, select, tuple_, update
 
 from scraper.items import Clipping
-from storage.clippings import copy_status_to_topics, from_row
+from storage.clippings import clean_value, copy_status_to_topics, from_row
 from storage.engine import dialect_insert
 from storage.models import clipping_topics, clippings, cluster_citations
+from storage.publishing import retitle_posts
 
 #: Fields a curator may edit in review (see `edit`).
-EDITABLE = ("title", "headline", "excerpt", "excerpt_paraphrased", "via", "authors", "outlet")
+EDITABLE = (
+    "title",
+    "headline",
+    "excerpt",
+    "excerpt_paraphrased",
+    "via",
+    "authors",
+    "outlet",
+    "published_at",
+)
 
 
 class ReviewError(ValueError):
@@ -192,31 +204,47 @@ def reject(conn: Connection, ids: Iterable[int], reason: str, now: datetime) -> 
 
 
 def edit(
-    conn: Connection, clipping_id: int, changes: Mapping[str, Any], now: datetime
+    conn: Connection,
+    clipping_id: int,
+    changes: Mapping[str, Any],
+    now: datetime,
+    correction: bool = False,
 ) -> Clipping:
     """Apply ``changes`` (keys among `EDITABLE`) and return the clipping as
-    stored.  The caller checks content rules (a verbatim excerpt); this only
-    stores."""
+    stored.  A published clipping is edited only as a ``correction`` (see
+    the module docstring).  The caller checks content rules (a verbatim
+    excerpt); this only stores."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ReviewError(f"fields not editable in review: {', '.join(sorted(unknown))}")
     row = conn.execute(select(clippings).where(clippings.c.id == clipping_id)).first()
     if row is None:
         raise ReviewError(f"no clipping with id {clipping_id}")
-    values = dict(changes)
+    if row.status == "published" and not correction:
+        raise ReviewError(
+            f"clipping {clipping_id} is published: pass --correction to correct it "
+            "(its post record follows the correction)"
+        )
+    values = {name: clean_value(value) for name, value in changes.items()}
     if "title" in values:
         values["title_from"] = "curator"
     if "excerpt" in values:
         values["excerpt_from"] = "curator"
+    if "published_at" in values:
+        values["published_from"] = "curator"
     if "authors" in values:
         values["authors"] = list(values["authors"])
         values["authors_from"] = "curator"
     if values:
         conn.execute(
-            update(clippings).where(clippings.c.id == clipping_id).values(**values, updated_at=now)
+            update(clippings)
+            .where(clippings.c.id == clipping_id)
+            .values(**values, updated_at=now, version=clippings.c.version + 1)
         )
-    updated = conn.execute(select(clippings).where(clippings.c.id == clipping_id)).one()
-    return from_row(updated)
+    updated = from_row(conn.execute(select(clippings).where(clippings.c.id == clipping_id)).one())
+    if row.status == "published" and values:
+        retitle_posts(conn, clipping_id, updated.headline or updated.title or updated.url, now)
+    return updated
 
 
 def cite(conn: Connection, clipping_id: int, now: datetime) -> str:

@@ -20,6 +20,7 @@ from typing import Any, Final, Protocol
 
 from sqlalchemy import Connection, Row, bindparam, or_, select, update
 
+from scraper.text import clean_text
 from storage.engine import chunked, dialect_insert
 from storage.models import sources
 
@@ -97,6 +98,8 @@ class SourceRow:
     next_due_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    paused: bool = False
+    """Disabled on the desk: not polled until enabled again."""
 
 
 class Unchanged(enum.Enum):
@@ -185,10 +188,12 @@ def fetch_states(conn: Connection, ids: Iterable[str]) -> dict[str, FetchState]:
 
 
 def due_ids(conn: Connection, now: datetime) -> list[str]:
-    """Ids of sources never polled or whose ``next_due_at`` is not after ``now``."""
+    """Ids of sources never polled or whose ``next_due_at`` is not after
+    ``now``, except those paused on the desk."""
     stmt = (
         select(sources.c.id)
         .where(or_(sources.c.next_due_at.is_(None), sources.c.next_due_at <= now))
+        .where(sources.c.paused.is_(False))
         .order_by(sources.c.id)
     )
     return list(conn.scalars(stmt))
@@ -205,7 +210,11 @@ def apply_updates(conn: Connection, updates: Sequence[FetchStateUpdate], now: da
         merged.setdefault(upd.source_id, {}).update(changes)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for source_id, changes in merged.items():
-        bound = {f"v_{name}": value for name, value in changes.items()}
+        # Error messages quote what a site sent: cleaned like any text.
+        bound = {
+            f"v_{name}": clean_text(value) if isinstance(value, str) else value
+            for name, value in changes.items()
+        }
         groups.setdefault(tuple(sorted(changes)), []).append({"b_id": source_id, **bound})
     for names, params in groups.items():
         values = {

@@ -26,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 
 from scraper.items import Clipping
 from storage import (
+    batches,
     bulk,
     clippings,
     entries,
@@ -36,9 +37,11 @@ from storage import (
     publishing,
     review,
     runs,
+    schema,
     search,
     sources,
 )
+from storage.batches import BatchResult
 from storage.engine import DEFAULT_URL, WRITE, make_engine
 from storage.entries import EntryOutcome
 from storage.footprint import Footprint
@@ -135,6 +138,18 @@ class Store:
             config.attributes["connection"] = conn
             command.upgrade(config, revision)
 
+    def has_schema(self) -> bool:
+        """Whether the database was ever migrated (see `storage.schema`);
+        connects, so a database that cannot be reached raises here."""
+        with self._read() as conn:
+            return schema.has_schema(conn)
+
+    def integrity_problems(self) -> list[str]:
+        """What is wrong with the database file, if anything (see
+        `storage.schema.integrity_problems`)."""
+        with self._read() as conn:
+            return schema.integrity_problems(conn)
+
     # -- sources -----------------------------------------------------------------
 
     def sync_sources(self, specs: Iterable[SourceSpec]) -> int:
@@ -210,13 +225,22 @@ class Store:
         whose ``url_hash`` or ``(source_id, entry_key)`` is taken), upsert
         ``outcomes`` into the seen-entry log, apply ``states``.  Returns the
         number of clippings inserted.  Re-running a batch inserts nothing and
-        raises nothing; on any error nothing of the batch is written."""
+        raises nothing.  A clipping the database refuses is left out, the
+        others written (see `store_batch`); when the database itself fails
+        (`DatabaseUnavailable`) nothing of the batch is written."""
+        return self.store_batch(items, outcomes, states).inserted
+
+    def store_batch(
+        self,
+        items: Sequence[Clipping],
+        outcomes: Sequence[EntryOutcome],
+        states: Sequence[FetchStateUpdate],
+    ) -> BatchResult:
+        """`write_batch`, telling which clippings were refused and why (see
+        `storage.batches`)."""
         now = _now()
         with self._write() as conn:
-            inserted = clippings.insert_many(conn, items, now)
-            entries.upsert(conn, outcomes, now)
-            sources.apply_updates(conn, states, now)
-        return inserted
+            return batches.write(conn, items, outcomes, states, now)
 
     def bulk_load(
         self,
@@ -361,10 +385,13 @@ class Store:
         with self._write() as conn:
             return review.reject(conn, ids, reason, _now())
 
-    def edit_clipping(self, clipping_id: int, changes: Mapping[str, Any]) -> Clipping:
-        """Store a curator's edit (fields in `storage.review.EDITABLE`)."""
+    def edit_clipping(
+        self, clipping_id: int, changes: Mapping[str, Any], correction: bool = False
+    ) -> Clipping:
+        """Store a curator's edit (fields in `storage.review.EDITABLE`); a
+        published clipping only as a ``correction`` (see `storage.review.edit`)."""
         with self._write() as conn:
-            return review.edit(conn, clipping_id, changes, _now())
+            return review.edit(conn, clipping_id, changes, _now(), correction)
 
     def cite(self, clipping_id: int) -> str:
         """Make ``clipping_id`` its cluster's citation; returns the cluster."""
@@ -422,6 +449,12 @@ class Store:
             ]
             publishing.mark_posted(conn, [(i, when) for i, _, when in posts], now)
         return ids
+
+    def retitle_posts(self, clipping_id: int, title: str) -> int:
+        """Re-title the posts of a clipping (see
+        `storage.publishing.retitle_posts`); how many changed."""
+        with self._write() as conn:
+            return publishing.retitle_posts(conn, clipping_id, title, _now())
 
     def update_remote_copy(
         self, publication_id: int, *, status: str, url: str | None, copy_of: int | None = None

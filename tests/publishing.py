@@ -130,12 +130,14 @@ SAMPLE: list[dict[str, Any]] = [
 def write_config(
     folder: Path, db_url: str, *, timezone: str = "UTC", extra: str = "", sources: str = SOURCES
 ) -> Path:
-    """A config folder on ``db_url``; ``extra`` is appended to settings.toml."""
+    """A config folder on ``db_url``, its database created as a user does
+    first (``presscut db upgrade``); ``extra`` is appended to settings.toml."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "settings.toml").write_text(
         SETTINGS.format(db_url=db_url, timezone=timezone, extra=extra), encoding="utf-8"
     )
     (folder / "sources.toml").write_text(sources, encoding="utf-8")
+    ok("db", "upgrade", "--config", str(folder))
     return folder
 
 

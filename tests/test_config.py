@@ -45,7 +45,8 @@ def test_valid_config_loads_with_defaults(tmp_path: Path) -> None:
     assert config.sources[0].poll_interval_s == 1800
     assert config.sources[0].kind == "feed"
     assert config.topics["floods"].include == ["flood", "storm surge"]
-    assert config.settings.database.url == "sqlite:///data/presscut.db"
+    # The default relative path is taken against the config folder.
+    assert config.settings.database.url == f"sqlite:///{tmp_path / 'data' / 'presscut.db'}"
 
 
 def test_shipped_examples_are_valid(tmp_path: Path) -> None:

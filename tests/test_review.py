@@ -76,8 +76,9 @@ def test_edit_keeps_excerpts_verbatim_unless_paraphrased(config: tuple[str, str]
     assert passage in text
     ok("edit", "4", "--excerpt", passage, "--headline", "Lights  on again", *config)
     edited = stored(config)[4]
+    # the passage stops inside a sentence: it is closed with "…"
     assert (edited.excerpt, edited.excerpt_from, edited.headline) == (
-        passage,
+        passage + "…",
         "curator",
         "Lights on again",
     )
@@ -85,7 +86,7 @@ def test_edit_keeps_excerpts_verbatim_unless_paraphrased(config: tuple[str, str]
 
     refused = presscut("edit", "4", "--excerpt", "Volunteers replaced all the bulbs.", *config)
     assert refused.exit_code == 1 and "not a verbatim passage" in refused.output
-    assert stored(config)[4].excerpt == passage
+    assert stored(config)[4].excerpt == passage + "…"
 
     summary = "Volunteers relit the harbour promenade."
     ok("edit", "4", "--excerpt", summary, "--paraphrase", *config)

@@ -174,12 +174,20 @@ def test_clipping_round_trip(store: Store) -> None:
 def test_cluster_defaults_to_url_hash_and_bad_clippings_are_refused(store: Store) -> None:
     store.write_batch([clip(1, cluster=None)], [], [])
     assert store.get_clipping(1) == clip(1, cluster=clip(1).url_hash)
-    for bad in (clip(2, url_hash=None), clip(3, status="pending")):
-        with pytest.raises(ValueError):
-            store.write_batch([bad], [], [])
-    with pytest.raises(StatementError, match="naive datetime"):
-        store.write_batch([clip(4, fetched_at=datetime(2024, 1, 1))], [], [])
-    assert store.count_clippings() == 1
+    # A clipping that breaks an invariant is refused with its cause; the
+    # rest of its batch is written.
+    bad = [
+        clip(2, url_hash=None),
+        clip(3, status="pending"),
+        clip(4, fetched_at=T0.replace(tzinfo=None)),
+    ]
+    result = store.store_batch([*bad, clip(5)], [], [])
+    assert result.inserted == 1
+    causes = [cause for _, cause in result.rejected]
+    assert [item for item, _ in result.rejected] == bad
+    assert "without url_hash" in causes[0] and "pending" in causes[1]
+    assert "naive datetime" in causes[2]
+    assert store.count_clippings() == 2
 
 
 def test_failed_batch_writes_nothing(store: Store) -> None:

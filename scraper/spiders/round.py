@@ -31,6 +31,7 @@ from typing import Any
 
 import scrapy
 from scrapy.http import Response
+from sqlalchemy.exc import DBAPIError
 
 from config import Source
 from scraper.context import RoundContext, require_context
@@ -101,9 +102,17 @@ class RoundSpider(FeedMixin, SitemapMixin, SectionMixin, ArticleMixin, scrapy.Sp
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         now = datetime.now(UTC)
-        sources = self.due_sources(now)
-        stored = self.context.store.fetch_states([s.id for s in sources])
-        self.context.states.start([s.id for s in sources], now)
+        try:
+            sources = self.due_sources(now)
+            stored = self.context.store.fetch_states([s.id for s in sources])
+            self.context.states.start([s.id for s in sources], now)
+        except DBAPIError as exc:
+            # Full disk, corrupt file, server gone: no source is polled, and
+            # the round says why instead of "no source was due".
+            cause = str(exc.orig or exc).splitlines()[0]
+            self.context.errors["database"] = f"cannot start the round: {cause}"
+            logger.error("database unavailable at round start: %s", cause)
+            return
         self.context.windows.update(self.source_windows(sources, now))
         self.crawler.stats.set_value("feed/sources_due", len(sources))
         readers = {

@@ -47,17 +47,32 @@ STATUSES = ("new", "approved", "rejected", "published")
 #: clipping of its source; ``off_topic`` matched none of its source's topics;
 #: ``invalid`` failed validation; ``out_of_window`` was published before its
 #: source's ``since`` window; ``blocked`` was a block page or refused by
-#: robots.txt; ``failed`` could not be fetched or read (the only outcome that
-#: does not settle an entry: see `RETRY_OUTCOMES`).
-OUTCOMES = ("stored", "duplicate", "off_topic", "invalid", "out_of_window", "blocked", "failed")
+#: robots.txt; ``failed`` could not be fetched or read, and is retried (the
+#: only outcome that does not settle an entry: see `RETRY_OUTCOMES`);
+#: ``given_up`` could not be fetched and never will be tried again: a
+#: permanent failure (404, 410, not HTML, over the size cap, a redirect loop)
+#: or a transient one that outlasted every retry (`scraper.retries`).
+OUTCOMES = (
+    "stored",
+    "duplicate",
+    "off_topic",
+    "invalid",
+    "out_of_window",
+    "blocked",
+    "failed",
+    "given_up",
+)
 
-#: Outcomes that do not settle an entry: it is fetched again next round.
+#: Outcomes that do not settle an entry: it is fetched again in a later round.
 RETRY_OUTCOMES = frozenset({"failed"})
 
 #: A round's per-source counts, in report order: the same codes, except that a
 #: stored entry is counted as ``new`` (a new clipping for review), and
-#: ``blocked`` entries, logged one by one, get no column.
-ROUND_OUTCOMES = tuple("new" if o == "stored" else o for o in OUTCOMES if o != "blocked")
+#: ``blocked`` entries, logged one by one, get no column, nor do ``given_up``
+#: ones: a round counts each failed fetch as ``failed``, given up or not.
+ROUND_OUTCOMES = tuple(
+    "new" if o == "stored" else o for o in OUTCOMES if o not in ("blocked", "given_up")
+)
 
 
 @dataclass(kw_only=True, slots=True)

@@ -266,6 +266,11 @@ entries = Table(
     Column("outcome", Text, nullable=False),
     Column("reason", Text),
     Column("seen_at", UTCDateTime(), nullable=False),
+    # Migration 0005: the retry state of an entry whose article failed.
+    Column("url", Text),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("retry_at", UTCDateTime(), index=True),
+    Column("listing", JSON),
     # The primary key is the unique (source_id, entry_key) pair.
     PrimaryKeyConstraint("source_id", "entry_key"),
 )

@@ -10,11 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from pipelines.stage import Stage
+from scraper import extract
 from scraper.items import Clipping
 from scraper.urls import is_http_url
 
-#: Shorter bodies are teasers, error pages or extraction failures.
-MIN_TEXT_WORDS = 40
+#: Shorter bodies are teasers, error pages or extraction failures (the
+#: extraction's own threshold, `scraper.extract.MIN_TEXT_WORDS`).
+MIN_TEXT_WORDS = extract.MIN_TEXT_WORDS
 
 #: Clock skew tolerated on publication dates.
 FUTURE_TOLERANCE = timedelta(days=2)

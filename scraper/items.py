@@ -22,14 +22,18 @@ from typing import Any
 
 #: Where a field's value came from.  ``feed`` is the feed entry, ``json-ld``,
 #: ``opengraph`` and ``meta`` the page's own metadata, ``trafilatura`` the
-#: extractor's reading of the page, ``topic``/``lead`` the excerpt picker,
-#: ``import`` a hand-added clipping and ``curator`` an edit in review.
+#: extractor's reading of the page (``trafilatura-recall`` its recall mode),
+#: ``feed-summary`` the feed entry's summary (its full content is ``feed``),
+#: ``topic``/``lead`` the excerpt picker, ``import`` a hand-added clipping
+#: and ``curator`` an edit in review.
 PROVENANCES = (
     "feed",
     "json-ld",
     "opengraph",
     "meta",
     "trafilatura",
+    "trafilatura-recall",
+    "feed-summary",
     "url",
     "topic",
     "lead",

@@ -198,7 +198,9 @@ class SourceStates:
         self.summary[source_id]["failed"] += 1
         self.errors.setdefault(source_id, f"{kind}: {message}")
         listing = base.to_dict()
-        listing["text"] = ""
+        if base.text_from not in ("feed", "feed-summary"):
+            # An extracted text is no listing's: the retry reads the page.
+            listing["text"], listing["text_from"] = "", None
         self.entry_outcomes.append(
             EntryOutcome(
                 source_id=source_id,

@@ -41,6 +41,15 @@ PROVENANCES = (
     "curator",
 )
 
+#: Why a stored clipping waits under "needs text" (`Clipping.flags`):
+#: ``short_text`` its text has fewer words than an article
+#: (`scraper.extract.MIN_TEXT_WORDS`); ``paywalled`` the page marks the
+#: article as not free (``isAccessibleForFree: false``) or was a paywall
+#: teaser: its text is the lead; ``blocked`` a challenge, "access denied" or
+#: cookie wall came back instead of the article: its text is the feed's.
+#: A curator who supplies the text clears them.
+TEXT_FLAGS = ("short_text", "paywalled", "blocked")
+
 #: Review states; a clipping moves new -> approved | rejected -> published.
 STATUSES = ("new", "approved", "rejected", "published")
 
@@ -133,6 +142,9 @@ class Clipping:
     text: str = ""
     """Main text of the article, plain text, paragraphs separated by "\\n"."""
     text_from: str | None = None
+    flags: list[str] = field(default_factory=list)
+    """Codes of `TEXT_FLAGS`: why the text is not (all of) the article;
+    empty when it is."""
     excerpt: str | None = None
     """A verbatim passage of ``text``: whole sentences around the strongest
     topic match, about 60-140 words; the lead when no topic applies."""

@@ -222,6 +222,8 @@ clippings = Table(
     Column("reviewed_at", UTCDateTime()),
     # Migration 0004: bumped by every edit; a save from a stale copy is refused.
     Column("version", Integer, nullable=False, server_default=text("1")),
+    # Migration 0006: why the text is not (all of) the article (TEXT_FLAGS).
+    Column("flags", JSON, nullable=False, server_default=text("'[]'")),
     UniqueConstraint("url_hash"),
     UniqueConstraint("source_id", "entry_key"),
     # Migration 0003: the review page, newest first, all sources or one

@@ -122,7 +122,6 @@ def test_normalize_variants_share_one_key(crawler: Any) -> None:
     ("changes", "reason"),
     [
         ({"title": None}, "no title"),
-        ({"text": "Too short to be an article."}, "text too short"),
         ({"url": "javascript:alert(1)"}, r"not an http\(s\) URL"),
     ],
 )
@@ -131,6 +130,15 @@ def test_validate_drops_with_reason(crawler: Any, changes: dict[str, Any], reaso
         run(ValidateStage, crawler, clipping(**changes))
     assert info.value.outcome == "invalid"
     assert stats(crawler)["validate/dropped/invalid"] == 1
+
+
+def test_validate_keeps_a_short_text_flagged(crawler: Any) -> None:
+    """Issue #12: a short text is stored flagged ``short_text`` (it was
+    dropped as invalid), and takes no part in body deduplication."""
+    item = run(ValidateStage, crawler, clipping(text="Too short to be an article."))
+    assert item.flags == ["short_text"]
+    assert item.content_hash is None and item.simhash is None
+    assert stats(crawler)["validate/short_text"] == 1
 
 
 def test_validate_discards_future_dates(crawler: Any) -> None:

@@ -119,9 +119,11 @@ class ArticleMixin(SourceReader):
             reading = await self.pool.read(page)
         except Exception as exc:  # a hostile page must not end the round
             reading = Reading(error=f"{exc.__class__.__name__}: {exc}")
-        if reading.block is not None:
+        if reading.block is not None and reading.clipping is None:
             self._blocked(base, entry_url, reading.block, response)
             return
+        if reading.block is not None:
+            self.crawler.stats.inc_value(f"article/flagged/{reading.block.kind}")
         if reading.clipping is None:
             self.crawler.stats.inc_value("article/failed/parse_error")
             logger.warning(

@@ -2,7 +2,8 @@
 
 A clipping needs an http(s) URL and a title; a body of fewer than
 `MIN_TEXT_WORDS` words is stored flagged ``short_text`` (it waits for a
-curator's text); a publication date in the far future is discarded (kept
+curator's text) when the article has a date, and dropped when it has none
+(an "about" page is no article); a publication date in the far future is discarded (kept
 raw) rather than trusted.
 """
 
@@ -25,12 +26,18 @@ FUTURE_TOLERANCE = timedelta(days=2)
 
 def problems(item: Clipping, now: datetime | None = None) -> list[str]:
     """Why ``item`` is not a usable clipping; empty when it is.  A short
-    text is no such reason (see `flag_short_text`)."""
+    text is no such reason when the article is dated (see
+    `flag_short_text`)."""
     found = []
     if not is_http_url(item.url):
         found.append(f"not an http(s) URL: {item.url!r}")
     if not item.title:
         found.append("no title")
+    words = len(item.text.split())
+    if words < MIN_TEXT_WORDS and item.published_at is None:
+        # Undated and short: an "about" or "contact" page a sitemap or
+        # section lists, not an article whose text is hard to read.
+        found.append(f"text too short ({words} words < {MIN_TEXT_WORDS}) and undated")
     return found
 
 

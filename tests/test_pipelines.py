@@ -122,6 +122,8 @@ def test_normalize_variants_share_one_key(crawler: Any) -> None:
     ("changes", "reason"),
     [
         ({"title": None}, "no title"),
+        # Issue #12: only an undated short page is dropped (an "about" page).
+        ({"text": "Too short to be an article.", "published_at": None}, "text too short"),
         ({"url": "javascript:alert(1)"}, r"not an http\(s\) URL"),
     ],
 )

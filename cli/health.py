@@ -29,7 +29,8 @@ def sources_health(
     config_dir: ConfigDir = None,
 ) -> None:
     """Per source: last success and error, failure score, next poll, clippings
-    per week, how often title, author and date were found, and flags."""
+    per week, how often title, author and date were found, articles waiting
+    for a retry or given up, and flags."""
     config = load(config_dir)
     now = datetime.now(UTC)
     with open_command_store(config, create=False) as store:
@@ -56,6 +57,7 @@ def print_health(report: list[SourceHealth], configured: dict[str, Any], now: da
         Column("next", justify="right"),
         Column("/week", justify="right"),
         Column("filled", justify="right"),
+        Column("retry/gave up", justify="right"),
     ]
     rows = []
     for h in report:
@@ -76,6 +78,7 @@ def print_health(report: list[SourceHealth], configured: dict[str, Any], now: da
                 _when(h.next_due_at, now),
                 f"{h.clippings_per_week:.1f}" if h.clippings_per_week is not None else "",
                 _fill(h.fill),
+                f"{h.retrying}/{h.given_up}" if h.retrying or h.given_up else "",
             )
         )
     title = f"source health at {now:%Y-%m-%d %H:%M} UTC"

@@ -45,7 +45,7 @@ from cli.options import ConfigDir, console, errors, load
 from digest.dates import parse_when, zone
 from pipelines.dedupe import DedupeStage
 from pipelines.normalize import NormalizeStage
-from pipelines.validate import ValidateStage
+from pipelines.validate import MIN_TEXT_WORDS, ValidateStage
 from scraper.errors import Drop
 from scraper.excerpt import is_verbatim
 from scraper.items import STATUSES, Clipping
@@ -232,6 +232,11 @@ def import_lines(
             try:
                 for stage in stages:
                     clipping = stage.process_item(clipping)
+                if "short_text" in clipping.flags:
+                    # A crawl keeps a short text flagged for a curator to
+                    # complete; an import is that curator's text.
+                    words = len(clipping.text.split())
+                    raise LineError(f"text too short ({words} words < {MIN_TEXT_WORDS})")
             finally:
                 clipping.source_id = None
         except json.JSONDecodeError as exc:

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -84,7 +85,15 @@ def _line(clipping_id: int, c: Clipping) -> list[str]:
     ]
     if c.topics:
         parts.append(f"[{', '.join(c.topics)}]")
+    if c.flags:
+        parts.append(_needs_text(c))
     return parts
+
+
+def _needs_text(c: Clipping) -> str:
+    """``needs text (paywalled)``: the clipping waits for a curator's text
+    (`scraper.items.TEXT_FLAGS`; ``edit ID --text-file F`` supplies it)."""
+    return f"needs text ({', '.join(c.flags)})"
 
 
 def _queue_page(
@@ -146,6 +155,14 @@ def edit(
         list[str] | None, typer.Option("--author", help="Author name (repeatable).")
     ] = None,
     outlet: Annotated[str | None, typer.Option(help="The outlet credited.")] = None,
+    text_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--text-file",
+            help="UTF-8 file with the article's text (one paragraph a line); clears the "
+            "clipping's needs-text flags.",
+        ),
+    ] = None,
     correction: Annotated[
         bool,
         typer.Option(
@@ -154,7 +171,7 @@ def edit(
     ] = False,
     config_dir: ConfigDir = None,
 ) -> None:
-    """Edit a clipping's headline, title, excerpt, outlet or credit.
+    """Edit a clipping's headline, title, excerpt, outlet, credit or text.
 
     An excerpt is checked against the article's text (quotes, dashes and
     spaces may be typed plainly) and stored in the article's own characters,
@@ -167,6 +184,8 @@ def edit(
         changes["outlet"] = " ".join(outlet.split()) or None
     if author is not None:
         changes["authors"] = [a.strip() for a in author if a.strip()]
+    if text_file is not None:
+        changes["text"] = _text_from_file(text_file)
     with _store(config_dir) as store:
         current = store.get_clipping(clipping_id)
         if current is None:
@@ -180,6 +199,20 @@ def edit(
         except ReviewError as exc:
             raise _fail(exc) from None
     print_line(console, [f"edited {clipping_id}:", updated.headline or updated.title or ""])
+
+
+def _text_from_file(path: Path) -> str:
+    """The article text in ``path``, one paragraph a line; a one-line error
+    naming the file when it cannot be read or holds no text."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(ReviewError(f"{path}: cannot read the text: {exc}")) from None
+    lines = (" ".join(line.split()) for line in raw.splitlines())
+    text = "\n".join(line for line in lines if line)
+    if not text:
+        raise _fail(ReviewError(f"{path}: the file holds no text"))
+    return text
 
 
 def _excerpt_change(
@@ -226,6 +259,7 @@ def show(
         ("source", c.source_id or ""),
         ("topics", ", ".join(c.topics)),
         ("excerpt", (c.excerpt or "") + (" (paraphrase)" if c.excerpt_paraphrased else "")),
+        ("text", (c.text_from or "") + (f", {_needs_text(c)}" if c.flags else "")),
     ]
     for name, value in fields:
         print_line(console, [f"{name + ':':<10}", value], indent=12)

@@ -245,6 +245,13 @@ class Crawl(_Strict):
     max_articles_per_source: int = Field(
         200, ge=1, description="new articles requested per source and round"
     )
+    article_retry_delays: list[Duration] = Field(
+        [3600.0, 21600.0, 86400.0],
+        min_length=1,
+        max_length=10,
+        description="waits before a transiently failed article is fetched again, after its "
+        "first, second, ... failure; one failure more gives it up",
+    )
     parse_timeout: float = Field(
         60, gt=0, description="seconds a feed may take to parse before it is given up"
     )

@@ -7,8 +7,8 @@ fetched again.
 
 Ordering contract: a batch is written in one transaction; the spider's fetch
 state (feed validators, body hashes, errors, next due times, kept by the
-round's `SourceStates`) is written only
-at the end of the round, after the last batch.  A round killed midway
+round's `SourceStates`) and the retry state of the entries whose article
+failed are written only at the end of the round, after the last batch.  A round killed midway
 therefore never marks a feed as seen while some of its articles are unstored:
 the next round re-reads the feed and fetches exactly what is missing.
 """
@@ -84,14 +84,14 @@ class StoreStage(Stage):
     def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Any) -> None:
         """Scrapy's ``item_dropped`` signal: record the entry's outcome, or,
         for a `Deferred` article (fetched, not judged: the database is
-        unavailable), count it as failed, so its source reads its listing
-        again next round and the article is fetched again."""
+        unavailable), count it as failed, and schedule its entry for the
+        next round (`scraper.retries`)."""
         if not isinstance(item, Clipping):
             return
         if isinstance(exception, Deferred):
             self.stats.inc_value("article/deferred")
-            self.states.article_done(
-                item.source_id or "", failed=f"database: unavailable: {exception}", url=item.url
+            self.states.article_failed(
+                item, "database", f"unavailable: {exception}", attempts=0, delays=()
             )
             return
         outcome = exception.outcome if isinstance(exception, Drop) else "invalid"
@@ -132,6 +132,8 @@ class StoreStage(Stage):
 
     def close_spider(self) -> None:
         try:
+            self._entries.extend(self.states.entry_outcomes)
+            self.states.entry_outcomes = []
             self.flush(states=self.states.final_states())
         except DatabaseUnavailable as exc:
             # Counted in flush: the round ends failed.  Nothing of the batch

@@ -162,6 +162,12 @@ _COOKIE_TITLE = re.compile(
 _TITLE = re.compile(rb"<title[^>]*>(.{0,300}?)</title>", re.IGNORECASE | re.DOTALL)
 
 
+def marked_not_free(body: bytes) -> bool:
+    """Whether the page's schema.org metadata says the article is not free
+    (``isAccessibleForFree: false``), read in its first `SCAN_BYTES`."""
+    return _FREE_FALSE.search(body[:SCAN_BYTES]) is not None
+
+
 def detect_block(
     *,
     status: int,

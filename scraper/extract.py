@@ -29,7 +29,15 @@ How each field is chosen (orders measured on the article corpus, see
   two days ahead are ignored; a value without offset is taken as UTC.
 * ``language``: ``<html lang>``, JSON-LD ``inLanguage``, ``Content-Language``,
   ``og:locale``, then the feed's; as an ISO 639-1 code.
-* ``text``: trafilatura's main text, one paragraph a line, no blank lines.
+* ``text``: a chain of readings, the first with at least `MIN_TEXT_WORDS`
+  words winning (else the longest found), one paragraph a line, no blank
+  lines; ``text_from`` names the winner: trafilatura's main text
+  (``trafilatura``, its default reading), its recall mode
+  (``trafilatura-recall``, more of the page taken as text), the JSON-LD
+  ``articleBody`` (``json-ld``), the feed entry's full content (``feed``)
+  or its summary (``feed-summary``), the page's description (``json-ld``,
+  ``opengraph`` or ``meta``).  A later reading is only computed when the
+  earlier ones fall short.
 
 The feed entry fills gaps rather than overruling the page: the corpus the
 orders were measured on has no feed entries, and a page's structured
@@ -49,7 +57,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 from urllib.parse import urljoin
@@ -65,6 +73,10 @@ from scraper.errors import ExtractionError
 from scraper.items import Clipping
 from scraper.metadata import PageMetadata, language_code, read_metadata
 from scraper.text import clean_fields
+
+#: A text of fewer words is not the whole article: the next reading of the
+#: text chain is tried (and a clipping with less is flagged ``short_text``).
+MIN_TEXT_WORDS = 40
 
 #: Larger pages are refused (trafilatura's own default cap).
 MAX_PAGE_BYTES = 20_000_000
@@ -147,7 +159,7 @@ def extract_tree(tree: HtmlElement, url: str, *, base: Clipping | None = None) -
     authors, authors_raw, authors_from = _authors(meta, document, feed, url, sites)
     published_at, published_raw, published_from = _published(meta, document, feed, url)
     language, language_from = _language(meta, feed)
-    text = _text(document.text if document is not None else None)
+    text, text_from = _text_chain(tree, url, document, meta, feed)
     clipping = dataclasses.replace(
         feed,
         url=url,
@@ -163,7 +175,7 @@ def extract_tree(tree: HtmlElement, url: str, *, base: Clipping | None = None) -
         language=language,
         language_from=language_from,
         text=text,
-        text_from="trafilatura" if text else None,
+        text_from=text_from,
         # Lists of their own, so that editing the result never edits the base.
         topics=list(feed.topics),
         matched_terms=list(feed.matched_terms),
@@ -194,6 +206,46 @@ def _trafilatura(tree: HtmlElement, url: str) -> Document | None:
     except Exception:  # trafilatura fails on some odd trees; the metadata still stands
         return None
     return document if isinstance(document, Document) else None
+
+
+def _recall(tree: HtmlElement, url: str) -> str | None:
+    """trafilatura's recall mode: more of the page taken as text."""
+    try:
+        document = bare_extraction(tree, url=url, favor_recall=True, with_metadata=False)
+    except Exception:  # as in _trafilatura
+        return None
+    return document.text if isinstance(document, Document) else None
+
+
+def _text_chain(
+    tree: HtmlElement, url: str, document: Document | None, meta: PageMetadata, feed: Clipping
+) -> tuple[str, str | None]:
+    """``(text, text_from)``: the first reading of the chain with at least
+    `MIN_TEXT_WORDS` words, else the longest one found (``("", None)``
+    when there is none); see the module docstring for the order."""
+    feed_from = feed.text_from if feed.text_from in ("feed", "feed-summary") else "feed"
+    readings: list[tuple[str, Callable[[], str | None]]] = [
+        ("trafilatura", lambda: document.text if document is not None else None),
+        ("trafilatura-recall", lambda: _recall(tree, url)),
+        ("json-ld", lambda: meta.bodies[0] if meta.bodies else None),
+        (feed_from, lambda: feed.text),
+    ]
+    readings += [(c.source, lambda c=c: c.value) for c in meta.descriptions[:1]]
+    best, best_from, best_words = "", None, 0
+    for source, read in readings:
+        text = _text(read())
+        words = len(text.split())
+        if words > best_words:
+            best, best_from, best_words = text, source, words
+        if words >= MIN_TEXT_WORDS:
+            break
+    if best_from in ("trafilatura", "trafilatura-recall") and meta.bodies:
+        # trafilatura falls back on the JSON-LD body itself: name it, and
+        # keep the body's own paragraphs.
+        body = _text(meta.bodies[0])
+        if body.split() == best.split():
+            return body, "json-ld"
+    return best, best_from
 
 
 def _title(

@@ -36,7 +36,7 @@ from w3lib.url import safe_url_string
 
 from scraper.feed_safety import defused
 from scraper.items import Clipping
-from scraper.text import clean_text
+from scraper.text import clean_text, prose_text
 from scraper.urls import is_http_url
 
 #: Dates before this year are placeholders ("0000-00-00", the Unix epoch).
@@ -88,12 +88,17 @@ class FeedEntry:
     parsed, is before `MIN_YEAR`, or is more than `MAX_FUTURE` ahead."""
     summary: str | None = None
     """Summary (else first content) as plain text on one line."""
+    content: str | None = None
+    """The entry's full content (``content:encoded``, Atom ``content``) as
+    plain text, one paragraph a line; ``None`` when it has none."""
     language: str | None = None
     """ISO 639-1 code of the entry's language, else of the feed's."""
 
     def to_clipping(self, source_id: str | None, outlet: str | None) -> Clipping:
         """A new `Clipping` for the entry's article, with the feed's values
-        marked ``*_from="feed"``.  The summary is not carried.
+        marked ``*_from="feed"``.  Its ``text`` is the entry's full content
+        (``text_from="feed"``), else its summary (``"feed-summary"``): the
+        last resorts of the page's text (`scraper.extract`).
 
         Raises `ValueError` when the entry has no http(s) ``link``.
         """
@@ -115,6 +120,8 @@ class FeedEntry:
             published_from="feed" if self.published_raw else None,
             language=self.language,
             language_from="feed" if self.language else None,
+            text=self.content or self.summary or "",
+            text_from="feed" if self.content else "feed-summary" if self.summary else None,
         )
 
 
@@ -219,8 +226,19 @@ def _entry(raw: Any, feed_url: str, feed_language: str | None) -> FeedEntry:
         published_raw=published_raw,
         published_at=published_at,
         summary=summary,
+        content=_content(raw),
         language=_entry_language(raw) or feed_language,
     )
+
+
+def _content(raw: Any) -> str | None:
+    """The entry's full content, every content element joined."""
+    parts = []
+    for item in _get(raw, "content") or []:
+        value = item.get("value") if isinstance(item, dict) else None
+        if isinstance(value, str):
+            parts.append(prose_text(value, markup=item.get("type") in _HTML_TYPES))
+    return "\n".join(p for p in parts if p) or None
 
 
 def _get(raw: dict[str, Any], key: str) -> Any:

@@ -22,20 +22,33 @@ from typing import Any
 
 #: Where a field's value came from.  ``feed`` is the feed entry, ``json-ld``,
 #: ``opengraph`` and ``meta`` the page's own metadata, ``trafilatura`` the
-#: extractor's reading of the page, ``topic``/``lead`` the excerpt picker,
-#: ``import`` a hand-added clipping and ``curator`` an edit in review.
+#: extractor's reading of the page (``trafilatura-recall`` its recall mode),
+#: ``feed-summary`` the feed entry's summary (its full content is ``feed``),
+#: ``topic``/``lead`` the excerpt picker, ``import`` a hand-added clipping
+#: and ``curator`` an edit in review.
 PROVENANCES = (
     "feed",
     "json-ld",
     "opengraph",
     "meta",
     "trafilatura",
+    "trafilatura-recall",
+    "feed-summary",
     "url",
     "topic",
     "lead",
     "import",
     "curator",
 )
+
+#: Why a stored clipping waits under "needs text" (`Clipping.flags`):
+#: ``short_text`` its text has fewer words than an article
+#: (`scraper.extract.MIN_TEXT_WORDS`); ``paywalled`` the page marks the
+#: article as not free (``isAccessibleForFree: false``) or was a paywall
+#: teaser: its text is the lead; ``blocked`` a challenge, "access denied" or
+#: cookie wall came back instead of the article: its text is the feed's.
+#: A curator who supplies the text clears them.
+TEXT_FLAGS = ("short_text", "paywalled", "blocked")
 
 #: Review states; a clipping moves new -> approved | rejected -> published.
 STATUSES = ("new", "approved", "rejected", "published")
@@ -47,17 +60,32 @@ STATUSES = ("new", "approved", "rejected", "published")
 #: clipping of its source; ``off_topic`` matched none of its source's topics;
 #: ``invalid`` failed validation; ``out_of_window`` was published before its
 #: source's ``since`` window; ``blocked`` was a block page or refused by
-#: robots.txt; ``failed`` could not be fetched or read (the only outcome that
-#: does not settle an entry: see `RETRY_OUTCOMES`).
-OUTCOMES = ("stored", "duplicate", "off_topic", "invalid", "out_of_window", "blocked", "failed")
+#: robots.txt; ``failed`` could not be fetched or read, and is retried (the
+#: only outcome that does not settle an entry: see `RETRY_OUTCOMES`);
+#: ``given_up`` could not be fetched and never will be tried again: a
+#: permanent failure (404, 410, not HTML, over the size cap, a redirect loop)
+#: or a transient one that outlasted every retry (`scraper.retries`).
+OUTCOMES = (
+    "stored",
+    "duplicate",
+    "off_topic",
+    "invalid",
+    "out_of_window",
+    "blocked",
+    "failed",
+    "given_up",
+)
 
-#: Outcomes that do not settle an entry: it is fetched again next round.
+#: Outcomes that do not settle an entry: it is fetched again in a later round.
 RETRY_OUTCOMES = frozenset({"failed"})
 
 #: A round's per-source counts, in report order: the same codes, except that a
 #: stored entry is counted as ``new`` (a new clipping for review), and
-#: ``blocked`` entries, logged one by one, get no column.
-ROUND_OUTCOMES = tuple("new" if o == "stored" else o for o in OUTCOMES if o != "blocked")
+#: ``blocked`` entries, logged one by one, get no column, nor do ``given_up``
+#: ones: a round counts each failed fetch as ``failed``, given up or not.
+ROUND_OUTCOMES = tuple(
+    "new" if o == "stored" else o for o in OUTCOMES if o not in ("blocked", "given_up")
+)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -114,6 +142,9 @@ class Clipping:
     text: str = ""
     """Main text of the article, plain text, paragraphs separated by "\\n"."""
     text_from: str | None = None
+    flags: list[str] = field(default_factory=list)
+    """Codes of `TEXT_FLAGS`: why the text is not (all of) the article;
+    empty when it is."""
     excerpt: str | None = None
     """A verbatim passage of ``text``: whole sentences around the strongest
     topic match, about 60-140 words; the lead when no topic applies."""

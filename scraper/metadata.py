@@ -38,7 +38,7 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from scraper.text import clean_text
+from scraper.text import clean_text, prose_text
 
 #: JSON-LD ``@type`` values (lower-cased) whose node describes the article itself.
 ARTICLE_TYPES = frozenset({
@@ -112,6 +112,12 @@ class PageMetadata:
     document order: evidence for trimming site names off titles."""
     article_types: list[str] = field(default_factory=list)
     """``@type`` of every JSON-LD article node, in document order."""
+    descriptions: list[Candidate] = field(default_factory=list)
+    """The page's own summary: JSON-LD ``description``, ``og:description``,
+    ``<meta name=description>``."""
+    bodies: list[str] = field(default_factory=list)
+    """The JSON-LD article nodes' ``articleBody``, as plain text, one
+    paragraph a line."""
 
     def first(self, name: str, source: str | None = None) -> Candidate | None:
         """The first candidate of field ``name`` (optionally from ``source``)."""
@@ -172,10 +178,11 @@ def read_metadata(tree: HtmlElement) -> PageMetadata:
     _add(meta.titles, title, "meta", "title")
     article = PageMetadata()
     _read_jsonld(jsonld, article)
-    for name in ("titles", "authors", "published", "languages", "site_names"):
+    for name in ("titles", "authors", "published", "languages", "site_names", "descriptions"):
         merged = getattr(article, name) + getattr(opengraph, name) + getattr(meta, name)
         setattr(meta, name, merged)
     meta.article_types = article.article_types
+    meta.bodies = article.bodies
     return meta
 
 
@@ -245,6 +252,8 @@ def _read_meta_tag(element: HtmlElement, meta: PageMetadata, opengraph: PageMeta
             _add(opengraph.languages, content, "opengraph", og)
         elif og == "og:site_name":
             _add(opengraph.site_names, content, "opengraph", og)
+        elif og == "og:description":
+            _add(opengraph.descriptions, content, "opengraph", og)
         if not name:
             return
     key = f"name={name}"
@@ -258,6 +267,8 @@ def _read_meta_tag(element: HtmlElement, meta: PageMetadata, opengraph: PageMeta
         _add(meta.languages, content, "meta", key)
     elif name in _META_SITE:
         _add(meta.site_names, content, "meta", key)
+    elif name in ("description", "twitter:description"):
+        _add(meta.descriptions, content, "meta", key)
     elif name == "parsely-page":
         for blob in parse_json(content):
             if isinstance(blob, dict):
@@ -317,6 +328,12 @@ def _read_jsonld(values: list[Any], out: PageMetadata) -> None:
         _add(out.published, node.get("datePublished"), "json-ld", f"{article_type}.datePublished")
         _add(out.published, node.get("dateCreated"), "json-ld", f"{article_type}.dateCreated")
         _add(out.languages, node.get("inLanguage"), "json-ld", f"{article_type}.inLanguage")
+        _add(out.descriptions, node.get("description"), "json-ld", f"{article_type}.description")
+        body = node.get("articleBody")
+        if isinstance(body, str) and len(body) <= _MAX_SCRIPT:
+            text = prose_text(body, markup="<" in body or "&" in body)
+            if text:
+                out.bodies.append(text)
         for key in ("author", "creator"):
             for author in _as_list(node.get(key)):
                 _read_author(author, by_id, out, f"{article_type}.{key}")

@@ -10,7 +10,11 @@
   `scraper.items.ROUND_OUTCOMES`) and the first error per source
   (``errors[source_id]``, ``"<kind>: <message>"``);
 * the article requests not yet answered: a round stopped early drops them,
-  and their source must then read its listing again.
+  and their source must then read its listing again;
+* the retry state of each entry whose article failed (`entry_outcomes`,
+  see `scraper.retries`): the entry log, not the feed's validators, brings
+  a failed article back, so a permanently broken link never stops its feed
+  from being polled conditionally.
 
 When a source is due next follows `scraper.polling`: a success resets the
 failure score and polls at the source's publishing rate; an error raises
@@ -22,13 +26,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from config import Source
-from scraper import polling
-from storage import FetchStateUpdate, Store
+from scraper import polling, retries
+from scraper.items import Clipping
+from scraper.urls import canonical_url, url_hash
+from storage import EntryOutcome, FetchStateUpdate, Store
 
 logger = logging.getLogger("scraper.spiders.round")
 
@@ -45,6 +51,9 @@ class SourceStates:
         self.updates: dict[str, FetchStateUpdate] = {}
         self.summary: dict[str, Counter[str]] = defaultdict(Counter)
         self.errors: dict[str, str] = {}
+        #: Retry states of entries whose article failed, written with
+        #: `final_states` at the end of the round.
+        self.entry_outcomes: list[EntryOutcome] = []
         # Article requests not yet answered, per source: a round stopped
         # early drops them, and their feed must then be read again.
         self._unsettled: Counter[str] = Counter()
@@ -153,28 +162,65 @@ class SourceStates:
     def article_answered(self, source_id: str) -> None:
         self._unsettled[source_id] -= 1
 
-    def article_done(
-        self, source_id: str, failed: str | None = None, url: str | None = None
-    ) -> None:
-        """Settle one article (or further listing page); ``failed`` is
-        ``"<kind>: <message>"`` (kind from `scraper.errors`) when it came to
-        nothing."""
+    def article_done(self, source_id: str, failed: str | None = None) -> None:
+        """Settle a further listing page (a child sitemap, a section's next
+        page); ``failed`` is ``"<kind>: <message>"`` (kind from
+        `scraper.errors`) when it came to nothing: the source's stored
+        validators are then left as they were, so the next round reads its
+        listing whole again."""
         if not failed:
             return
         self.summary[source_id]["failed"] += 1
         self.errors.setdefault(source_id, failed)
         state = self.updates.get(source_id)
         if state is not None:
-            # Leave the stored validators as they were, so the next round
-            # reads the feed again and retries this entry.  The error goes on
-            # the source row for the curator, without a failure score: the
-            # feed itself answered.
             kind, _, message = failed.partition(": ")
-            where = f"article {url}: " if url else "article: "
             self.updates[source_id] = dataclasses.replace(
                 state.without_validators(),
                 last_error_at=datetime.now(UTC),
-                last_error=(where + message)[:2000],
+                last_error=f"listing: {message}"[:2000],
+                last_error_kind=kind,
+            )
+
+    def article_failed(
+        self, base: Clipping, kind: str, message: str, attempts: int, delays: Sequence[float]
+    ) -> None:
+        """Record that the article of ``base`` (its listing's clipping, which
+        had failed ``attempts`` times before) failed with ``kind`` and
+        ``message``.  Its entry gets its retry state (`scraper.retries`),
+        written with the round's fetch states; the feed keeps the validators
+        it answered with, so it is still polled conditionally.  The error
+        goes on the source row for the curator, without a failure score:
+        the feed itself answered."""
+        source_id = base.source_id or ""
+        now = datetime.now(UTC)
+        retry = retries.plan(kind, message, attempts, now, delays)
+        self.summary[source_id]["failed"] += 1
+        self.errors.setdefault(source_id, f"{kind}: {message}")
+        listing = base.to_dict()
+        if base.text_from not in ("feed", "feed-summary"):
+            # An extracted text is no listing's: the retry reads the page.
+            listing["text"], listing["text_from"] = "", None
+        self.entry_outcomes.append(
+            EntryOutcome(
+                source_id=source_id,
+                entry_key=base.entry_key or base.url_hash or base.url,
+                url_hash=base.url_hash or url_hash(canonical_url(base.url)),
+                outcome=retry.outcome,
+                reason=retry.reason[:500],
+                seen_at=now,
+                attempts=retry.attempts,
+                retry_at=retry.retry_at,
+                url=base.url,
+                listing=listing,
+            )
+        )
+        state = self.updates.get(source_id)
+        if state is not None:
+            self.updates[source_id] = dataclasses.replace(
+                state,
+                last_error_at=now,
+                last_error=f"article {base.url}: {retry.reason}"[:2000],
                 last_error_kind=kind,
             )
 

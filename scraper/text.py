@@ -23,6 +23,7 @@ standard library only: storage imports it as its last guard.
 from __future__ import annotations
 
 import dataclasses
+import html
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -96,3 +97,24 @@ def clean_fields(record: Any) -> list[str]:
             setattr(record, field.name, cleaned)
             changed.append(field.name)
     return changed
+
+
+# Tags that end a paragraph or a line in HTML prose.
+_BLOCK_END = re.compile(
+    r"<\s*(?:br|hr)\b[^>]{0,200}>|</\s*(?:p|div|li|h[1-6]|blockquote|pre|tr|section|article)\s*>",
+    re.IGNORECASE,
+)
+_TAG = re.compile(r"<[^>]{0,2000}>")
+_LINE_SPACE = re.compile(r"[^\S\n]+")
+
+
+def prose_text(value: str, *, markup: bool) -> str:
+    """``value`` (HTML when ``markup``, else plain text) as clean plain
+    text, one paragraph a line, no blank lines: how a feed's full content
+    or a JSON-LD ``articleBody`` becomes a clipping's text."""
+    value = clean_text(value)
+    if markup:
+        value = _TAG.sub(" ", _BLOCK_END.sub("\n", value))
+        value = clean_text(html.unescape(value))
+    lines = (_LINE_SPACE.sub(" ", line).strip() for line in value.split("\n"))
+    return "\n".join(line for line in lines if line)

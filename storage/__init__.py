@@ -22,7 +22,7 @@ the caller may retry later; nothing of that call was written.
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
 from scraper.items import OUTCOMES, RETRY_OUTCOMES
-from storage.entries import EntryOutcome
+from storage.entries import EntryOutcome, RetryEntry
 from storage.publishing import SITE, AlreadyPublished, Publication
 from storage.review import QueueEntry, ReviewError
 from storage.runs import RUN_STATUSES, CrawlRun
@@ -50,6 +50,7 @@ __all__ = [
     "FetchStateUpdate",
     "Publication",
     "QueueEntry",
+    "RetryEntry",
     "ReviewError",
     "SourceRow",
     "SourceSpec",

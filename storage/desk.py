@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, tuple_, update
+from sqlalchemy import Connection, Text, and_, cast, func, or_, select, tuple_, update
 
 from scraper.items import Clipping
 from storage import audit, review, search
@@ -57,7 +57,7 @@ class Row:
 def row_flags(c: Clipping, outlets: int) -> list[str]:
     """The flags of clipping ``c`` in a cluster of ``outlets`` members."""
     out = []
-    if not c.text.strip() or c.text_from is None:
+    if not c.text.strip() or c.text_from is None or c.flags:
         out.append("needs-text")
     if c.published_at is None or c.authors_from in GUESSED or c.title_from in GUESSED:
         out.append("low-confidence")
@@ -68,7 +68,12 @@ def row_flags(c: Clipping, outlets: int) -> list[str]:
 
 def _flag_condition(flag: str) -> Any:
     if flag == "needs-text":
-        return or_(func.trim(clippings.c.text) == "", clippings.c.text_from.is_(None))
+        return or_(
+            func.trim(clippings.c.text) == "",
+            clippings.c.text_from.is_(None),
+            # Stored as JSON text: "[]" when the clipping has no text flag.
+            cast(clippings.c.flags, Text) != "[]",
+        )
     if flag == "low-confidence":
         return or_(
             clippings.c.published_at.is_(None),
@@ -212,7 +217,7 @@ def paste_text(
     conn: Connection, clipping_id: int, text: str, expected_version: int, user: str, now: datetime
 ) -> None:
     """Replace the article's text with one a curator pasted (versioned as
-    `save`)."""
+    `save`); its "needs text" flags (`scraper.items.TEXT_FLAGS`) clear."""
     current = version(conn, clipping_id)
     if current is None:
         raise ReviewError(f"no clipping with id {clipping_id}")
@@ -221,7 +226,13 @@ def paste_text(
     conn.execute(
         update(clippings)
         .where(and_(clippings.c.id == clipping_id, clippings.c.version == expected_version))
-        .values(text=text, text_from="curator", updated_at=now, version=clippings.c.version + 1)
+        .values(
+            text=text,
+            text_from="curator",
+            flags=[],
+            updated_at=now,
+            version=clippings.c.version + 1,
+        )
     )
     audit.record(conn, user, "edit", now, [clipping_id], {"fields": ["text"]})
 

@@ -39,6 +39,7 @@ from itertools import pairwise
 
 from sqlalchemy import Connection, func, select
 
+from storage import entries as entry_log
 from storage.engine import chunked
 from storage.models import clippings, entries, sources
 
@@ -112,6 +113,11 @@ class SourceHealth:
     fill_recent: FillRates
     fill_earlier: FillRates
     flags: tuple[str, ...]
+    retrying: int = 0
+    """Entries whose article failed and waits for a retry (`scraper.retries`)."""
+    given_up: int = 0
+    """Entries whose article failed for good: a permanent failure, or every
+    retry spent; the reasons are in the seen-entry log."""
 
 
 def activity(
@@ -139,6 +145,7 @@ def source_health(
     rows = list(conn.execute(stmt))
     bounds = _entry_bounds(conn, [row.id for row in rows])
     created = {row.id: row.created_at for row in rows}
+    retries = entry_log.retry_counts(conn, [row.id for row in rows])
     report = []
     for row in rows:
         since = _watched_since(row.id, created, bounds)
@@ -173,6 +180,8 @@ def source_health(
                 fill_recent=fills[1],
                 fill_earlier=fills[2],
                 flags=flags(row.failure_score, act.last_new_at, gap, fills[1], fills[2], now),
+                retrying=retries.get(row.id, (0, 0))[0],
+                given_up=retries.get(row.id, (0, 0))[1],
             )
         )
     return report

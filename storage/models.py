@@ -222,6 +222,8 @@ clippings = Table(
     Column("reviewed_at", UTCDateTime()),
     # Migration 0004: bumped by every edit; a save from a stale copy is refused.
     Column("version", Integer, nullable=False, server_default=text("1")),
+    # Migration 0006: why the text is not (all of) the article (TEXT_FLAGS).
+    Column("flags", JSON, nullable=False, server_default=text("'[]'")),
     UniqueConstraint("url_hash"),
     UniqueConstraint("source_id", "entry_key"),
     # Migration 0003: the review page, newest first, all sources or one
@@ -266,6 +268,11 @@ entries = Table(
     Column("outcome", Text, nullable=False),
     Column("reason", Text),
     Column("seen_at", UTCDateTime(), nullable=False),
+    # Migration 0005: the retry state of an entry whose article failed.
+    Column("url", Text),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("retry_at", UTCDateTime(), index=True),
+    Column("listing", JSON),
     # The primary key is the unique (source_id, entry_key) pair.
     PrimaryKeyConstraint("source_id", "entry_key"),
 )

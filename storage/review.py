@@ -46,6 +46,7 @@ EDITABLE = (
     "authors",
     "outlet",
     "published_at",
+    "text",
 )
 
 
@@ -232,6 +233,10 @@ def edit(
         values["excerpt_from"] = "curator"
     if "published_at" in values:
         values["published_from"] = "curator"
+    if "text" in values:
+        # The curator supplied the article: it no longer needs text.
+        values["text_from"] = "curator"
+        values["flags"] = []
     if "authors" in values:
         values["authors"] = list(values["authors"])
         values["authors_from"] = "curator"

@@ -43,7 +43,7 @@ from storage import (
 )
 from storage.batches import BatchResult
 from storage.engine import DEFAULT_URL, WRITE, make_engine
-from storage.entries import EntryOutcome
+from storage.entries import EntryOutcome, RetryEntry
 from storage.footprint import Footprint
 from storage.health import Activity, SourceHealth
 from storage.publishing import SITE, Publication
@@ -192,6 +192,17 @@ class Store:
         log with a final outcome or as stored clippings.  Two queries."""
         with self._read() as conn:
             return entries.known(conn, source_id, keys, url_hashes)
+
+    def due_retries(self, source_ids: Iterable[str], now: datetime) -> list[RetryEntry]:
+        """Failed entries of ``source_ids`` whose retry is due at ``now``
+        (see `storage.entries.due_retries`)."""
+        with self._read() as conn:
+            return entries.due_retries(conn, source_ids, now)
+
+    def retry_counts(self, source_ids: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """``source_id -> (entries waiting for a retry, entries given up)``."""
+        with self._read() as conn:
+            return entries.retry_counts(conn, source_ids)
 
     def existing_url_hashes(self, hashes: Iterable[str]) -> set[str]:
         """Those of ``hashes`` that belong to a stored clipping."""

@@ -32,7 +32,9 @@ Paths (any host; the query holds a fault's parameters):
 =============================  ==============================================
 
 Anything else is answered from the bodies given to `FaultServer.put` (which
-also override the fault paths: that is how a test heals a fault), else 404.
+also override the fault paths: that is how a test heals a fault), else 404;
+a body put with an ``ETag`` header is answered 304 to a request whose
+``If-None-Match`` names that tag.
 `FaultServer.log` records each request with the bytes sent and whether the
 client went away first; `FaultServer.accepted` counts connections per host,
 requests or not.
@@ -211,7 +213,10 @@ class FaultServer:
                 self.log.append(request)
                 static = self._static.get(request.path)
             try:
-                if static is not None:
+                etag = static.headers.get("ETag") if static is not None else None
+                if etag is not None and request.headers.get("If-None-Match") == etag:
+                    _respond(connection, request, 304, {"ETag": etag}, b"")
+                elif static is not None:
                     _respond(connection, request, static.status, static.headers, static.body)
                 else:
                     self._fault(connection, request)
@@ -358,7 +363,13 @@ _FAULTS: dict[str, Fault] = {
 
 # -- raw HTTP ------------------------------------------------------------------------
 
-_REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 404: "Not Found"}
+_REASONS = {
+    200: "OK",
+    301: "Moved Permanently",
+    302: "Found",
+    304: "Not Modified",
+    404: "Not Found",
+}
 
 
 def _listen(host: str) -> socket.socket:

@@ -261,6 +261,17 @@ def test_paste_text_for_a_clipping_without_text(tmp_path: Path, db_url: str) -> 
                    "text": "First paragraph.\r\nSecond one."}, follow_redirects=False)  # fmt: skip
         assert r.status_code == 303
         assert store.get_clipping(1).text == "First paragraph.\nSecond one."
+        # Issue #12: a clipping stored flagged waits under "needs text" too,
+        # and a pasted text clears its flags.
+        lead = Clipping(url="https://x.example.org/b", url_hash="b" * 40, title="Lead",
+                        text="A lead.", text_from="trafilatura", flags=["paywalled"])  # fmt: skip
+        store.write_batch([lead], [], [])
+        assert 'href="/clippings/2"' in c.get("/queue?flag=needs-text").text
+        page = c.get("/clippings/2").text
+        assert "Needs text: paywalled" in page and "Paste the article" in page
+        c.post("/clippings/2/text", data={"csrftoken": token(page), "version": "1",
+               "text": "The whole article."}, follow_redirects=False)  # fmt: skip
+        assert store.get_clipping(2).flags == []
 
 
 def test_hostile_values_are_escaped(ann: TestClient) -> None:

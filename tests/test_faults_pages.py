@@ -132,8 +132,17 @@ def test_hostile_pages_in_one_round(tmp_path: Path, faults: FaultServer) -> None
     assert result.peak_rss_mb < 500 and result.workers_peak_rss_mb < 500
 
     titles = {c.title: c for c in stored(db)}
-    blocked = {name for name, case in EXPECTED.items() if case["blocked"]}
-    articles = set(EXPECTED) - blocked
+    # Issue #12: the article behind a wall that answered 200 (a paywall
+    # teaser, a cookie wall) is stored, flagged, with the feed's title;
+    # a soft 404, and a challenge or denial answered 403, are not articles.
+    flagged = {"paywall-teaser.html": "paywalled", "cookie-wall.html": "blocked"}
+    by_url = {c.url: c for c in stored(db)}
+    for name, flag in flagged.items():
+        clipping = by_url[f"{base}/blocks/{name}"]
+        assert flag in clipping.flags, (name, clipping.flags)
+    assert by_url[f"{base}/blocks/cookie-wall.html"].title == "cookie-wall.html"
+    blocked = {name for name, case in EXPECTED.items() if case["blocked"]} - set(flagged)
+    articles = set(EXPECTED) - blocked - set(flagged)
     # No block page is stored as an article; the real articles are.
     assert not any(
         t in titles for t in ("Just a moment...", "Access Denied", "We value your privacy")
@@ -153,8 +162,10 @@ def test_hostile_pages_in_one_round(tmp_path: Path, faults: FaultServer) -> None
     for name in articles:
         assert logged.get(f"{base}/blocks/{name}", ("",))[0] != "blocked", name
     assert result.summary["pages"]["blocked"] == len(blocked)
-    # The deep page reads as no article; garbage and the oversized pages fail.
-    assert logged[f"{base}/deep.html"][0] == "invalid"
+    # The deep page reads as a short text, stored flagged (issue #12: it was
+    # dropped as invalid); garbage and the oversized pages fail.
+    assert logged[f"{base}/deep.html"][0] == "stored"
+    assert by_url[f"{base}/deep.html"].flags == ["short_text"]
     assert result.summary["pages"]["failed"] == 3
     assert result.errors["pages"].split(":")[0] in {"blocked_page", "parse_error", "too_large"}
 
@@ -163,7 +174,10 @@ def test_hostile_pages_in_one_round(tmp_path: Path, faults: FaultServer) -> None
     again = crawl_round(config)
     assert again.status == "finished", again.output
     fetched = {s.path for s in faults.log}
-    # The feed was read again (its failed articles are retried), ...
-    assert {"/pages.xml", "/garbage.html"} <= fetched
+    # The feed was read again, ...
+    assert "/pages.xml" in fetched
+    # ... its page that is no HTML document was not (issue #12: a permanent
+    # failure is given up, not fetched again every round), ...
+    assert "/garbage.html" not in fetched
     # ... but no blocked page was asked for.
     assert not any(path.startswith("/blocks/") and path[8:] in blocked for path in fetched)

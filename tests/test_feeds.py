@@ -697,7 +697,8 @@ def test_to_clipping() -> None:
     assert clipping.published_at == datetime(2024, 3, 5, 9, tzinfo=UTC)
     assert clipping.published_from == "feed"
     assert (clipping.language, clipping.language_from) == ("en", "feed")
-    assert "Summary text" not in str(clipping.to_dict())
+    # Issue #12: the summary is carried, as the last resort of the text chain.
+    assert (clipping.text, clipping.text_from) == ("Summary text", "feed-summary")
 
 
 def test_to_clipping_leaves_unknown_fields_unsourced() -> None:

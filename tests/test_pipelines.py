@@ -122,7 +122,8 @@ def test_normalize_variants_share_one_key(crawler: Any) -> None:
     ("changes", "reason"),
     [
         ({"title": None}, "no title"),
-        ({"text": "Too short to be an article."}, "text too short"),
+        # Issue #12: only an undated short page is dropped (an "about" page).
+        ({"text": "Too short to be an article.", "published_at": None}, "text too short"),
         ({"url": "javascript:alert(1)"}, r"not an http\(s\) URL"),
     ],
 )
@@ -131,6 +132,15 @@ def test_validate_drops_with_reason(crawler: Any, changes: dict[str, Any], reaso
         run(ValidateStage, crawler, clipping(**changes))
     assert info.value.outcome == "invalid"
     assert stats(crawler)["validate/dropped/invalid"] == 1
+
+
+def test_validate_keeps_a_short_text_flagged(crawler: Any) -> None:
+    """Issue #12: a short text is stored flagged ``short_text`` (it was
+    dropped as invalid), and takes no part in body deduplication."""
+    item = run(ValidateStage, crawler, clipping(text="Too short to be an article."))
+    assert item.flags == ["short_text"]
+    assert item.content_hash is None and item.simhash is None
+    assert stats(crawler)["validate/short_text"] == 1
 
 
 def test_validate_discards_future_dates(crawler: Any) -> None:
@@ -293,9 +303,8 @@ def test_a_clipping_read_in_a_worker_passes_the_stages_unchanged_and_unredone(
 
 def test_an_article_met_by_a_database_outage_is_deferred_not_judged(crawler: Any) -> None:
     """Dedupe cannot tell a duplicate from a new article without the
-    database: the article is dropped as `Deferred`, no outcome is recorded
-    for its entry (once the database is back, it is not "known"), and the
-    spider is told, so its source re-reads the feed next round."""
+    database: the article is dropped as `Deferred`, no verdict is recorded
+    for its entry, which is scheduled for a retry next round."""
     store = crawler.spider.context.store
     dedupe, keep = DedupeStage.from_crawler(crawler), StoreStage.from_crawler(crawler)
     item = prepared(crawler)
@@ -317,7 +326,10 @@ def test_an_article_met_by_a_database_outage_is_deferred_not_judged(crawler: Any
     assert stats(crawler)["article/deferred"] == 1
     assert stats(crawler)["dedupe/deferred"] == 1
     keep.close_spider()
-    keys, _ = store.known_entries("herald", [item.entry_key or ""], [])
-    assert keys == set()
+    # Issue #12: the entry log, not the feed's validators, brings the
+    # article back: its entry is due for the very next round, and the
+    # outage does not count as one of its attempts.
+    due = store.due_retries(["herald"], datetime.now(UTC))
+    assert [(e.entry_key, e.url, e.attempts) for e in due] == [(item.entry_key, item.url, 0)]
     # The next round judges it as usual.
     assert dedupe.process_item(prepared(crawler)).cluster

@@ -9,8 +9,9 @@ article page in the extraction process pool (`ExtractionPool`: block
 checks, extraction, normalization, topic matches and excerpt, each page
 within ``crawl.extract_timeout``; the reactor thread only waits) and yields
 one `Clipping` per article.  Every request is settled in the round's
-`scraper.source_states.SourceStates`: a failed one leaves its source's
-validators unchanged, so the next round retries it.
+`scraper.source_states.SourceStates`: a failed one is recorded on its
+entry with its retry state (`scraper.retries`), and `retry_requests`
+brings it back in the round it is due.
 """
 
 from __future__ import annotations
@@ -81,18 +82,7 @@ class ArticleMixin(SourceReader):
             self._seen_hashes.add(hashed)
             self._requested[source.id] += 1
             states.article_requested(source.id)
-            requests.append(
-                scrapy.Request(
-                    base.url,
-                    callback=self.parse_article,
-                    errback=self.article_failed,
-                    meta={"clipping": base, "source": source},
-                    # Repeats are skipped above; Scrapy's own filter would
-                    # silently swallow a redirect loop (no callback, no
-                    # errback) instead of failing it at REDIRECT_MAX_TIMES.
-                    dont_filter=True,
-                )
-            )
+            requests.append(self._article_request(base, source))
         stats.inc_value("feed/articles_requested", len(requests))
         return requests
 
@@ -129,9 +119,11 @@ class ArticleMixin(SourceReader):
             reading = await self.pool.read(page)
         except Exception as exc:  # a hostile page must not end the round
             reading = Reading(error=f"{exc.__class__.__name__}: {exc}")
-        if reading.block is not None:
+        if reading.block is not None and reading.clipping is None:
             self._blocked(base, entry_url, reading.block, response)
             return
+        if reading.block is not None:
+            self.crawler.stats.inc_value(f"article/flagged/{reading.block.kind}")
         if reading.clipping is None:
             self.crawler.stats.inc_value("article/failed/parse_error")
             logger.warning(
@@ -139,9 +131,7 @@ class ArticleMixin(SourceReader):
                 reading.error,
                 extra={"source": base.source_id, "url": response.url},
             )
-            states.article_done(
-                base.source_id or "", failed=f"parse_error: {reading.error}", url=response.url
-            )
+            self._article_failed(response.meta, base, "parse_error", str(reading.error))
             return
         clipping = reading.clipping
         clipping.fetched_at = datetime.now(UTC)
@@ -185,6 +175,50 @@ class ArticleMixin(SourceReader):
             message,
             extra={"source": base.source_id, "url": failure.request.url},
         )
-        states.article_done(
-            base.source_id or "", failed=f"{kind}: {message}", url=failure.request.url
+        self._article_failed(failure.request.meta, base, kind, message)
+
+    def _article_failed(
+        self, meta: dict[str, Any], base: Clipping, kind: str, message: str
+    ) -> None:
+        self.context.states.article_failed(
+            base,
+            kind,
+            message,
+            attempts=meta.get("attempts", 0),
+            delays=self.context.config.settings.crawl.article_retry_delays,
+        )
+
+    def retry_requests(self, sources: list[Source], now: datetime) -> list[scrapy.Request]:
+        """Requests for the failed entries of ``sources`` whose retry is due
+        at ``now`` (`storage.Store.due_retries`): the entry log brings them
+        back whether or not their feed lists them again, or changed."""
+        by_id = {s.id: s for s in sources}
+        requests = []
+        for entry in self.context.store.due_retries(list(by_id), now):
+            source = by_id[entry.source_id]
+            base = Clipping.from_dict(entry.listing or {}) if entry.listing else None
+            if base is None or not base.url:
+                base = Clipping(url=entry.url, source_id=source.id, outlet=source.outlet)
+            base.url, base.entry_key = entry.url, entry.entry_key
+            hashed = url_hash(canonical_url(entry.url))
+            if hashed in self._seen_hashes:
+                continue
+            self._seen_hashes.add(hashed)
+            self.context.states.article_requested(source.id)
+            requests.append(self._article_request(base, source, attempts=entry.attempts))
+        self.crawler.stats.inc_value("article/retries_due", len(requests))
+        return requests
+
+    def _article_request(
+        self, base: Clipping, source: Source, attempts: int = 0
+    ) -> scrapy.Request:
+        return scrapy.Request(
+            base.url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            meta={"clipping": base, "source": source, "attempts": attempts},
+            # Repeats are skipped by the callers; Scrapy's own filter would
+            # silently swallow a redirect loop (no callback, no errback)
+            # instead of failing it at REDIRECT_MAX_TIMES.
+            dont_filter=True,
         )

@@ -11,7 +11,9 @@ For each due source (or each source named in ``source_ids``) it:
    (following child sitemaps), a ``section`` in `scraper.spiders.sections`
    (following its pagination);
 3. hands the entries, as base clippings, to ``request_articles`` and reads
-   each new article (`scraper.spiders.articles`).
+   each new article (`scraper.spiders.articles`);
+4. fetches again the failed articles of those sources whose retry is due
+   (``retry_requests``: the entry log, not the feed, brings them back).
 
 Everything the round shares comes in one `RoundContext` spider argument
 (``process.crawl(RoundSpider, context=...)``, see `rounds.round`): the
@@ -137,6 +139,14 @@ class RoundSpider(FeedMixin, SitemapMixin, SectionMixin, ArticleMixin, scrapy.Sp
                 meta={"source": source, "handle_httpstatus_list": [304], "state": state},
                 priority=10,
             )
+        try:
+            retries = self.retry_requests(sources, now)
+        except DBAPIError as exc:
+            cause = str(exc.orig or exc).splitlines()[0]
+            logger.error("database unavailable, no article retried this round: %s", cause)
+            retries = []
+        for request in retries:
+            yield request
 
     def source_windows(self, sources: list[Source], now: datetime) -> dict[str, datetime]:
         """When each source's ``since`` window opens: ``since`` before the

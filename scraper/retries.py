@@ -1,0 +1,69 @@
+"""When a failed article is fetched again: the per-entry retry policy.
+
+An article fetch that fails is recorded on its entry in the seen-entry log
+(`storage.entries`), never by leaving its feed's validators unsaved: the
+feed is still polled conditionally, and the entry log brings the article
+back (`storage.Store.due_retries`).
+
+* A *transient* failure (timeout, connection reset or refused, DNS, TLS,
+  HTTP 5xx, HTTP 429, the database gone) is retried in a later round, after
+  ``crawl.article_retry_delays`` (1 h, 6 h, 24 h by default: the n-th
+  failure waits the n-th delay); the failure after the last delay gives the
+  entry up (``given_up``).
+* A *permanent* failure (HTTP 4xx but 429, a page that is no HTML document,
+  over the size cap, a redirect loop, a compression bomb, a refused
+  address) is given up at once: fetching it again would fail the same way.
+* ``database`` (the article was fetched but could not be judged) is retried
+  next round without counting as an attempt: the article did nothing wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+#: Error kinds (`scraper.errors.ERROR_KINDS`) worth another try later.
+TRANSIENT_KINDS = frozenset(
+    {"timeout", "connection", "dns", "tls", "http_5xx", "database", "other"}
+)
+
+#: Default waits, in seconds, after the first, second and third failure.
+DEFAULT_DELAYS = (3600.0, 6 * 3600.0, 24 * 3600.0)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPlan:
+    """What to record on a failed entry: ``outcome`` (``failed`` or
+    ``given_up``), ``attempts`` so far, ``retry_at`` (``None`` when given
+    up) and ``reason`` for the curator."""
+
+    outcome: str
+    attempts: int
+    retry_at: datetime | None
+    reason: str
+
+
+def is_transient(kind: str, message: str) -> bool:
+    """Whether an article failure of ``kind`` (with ``message``, which
+    carries the HTTP status) may clear up by itself."""
+    if kind == "http_4xx":
+        return message.startswith("HTTP 429")
+    return kind in TRANSIENT_KINDS
+
+
+def plan(
+    kind: str, message: str, attempts: int, now: datetime, delays: Sequence[float] = DEFAULT_DELAYS
+) -> RetryPlan:
+    """The retry state of an entry whose fetch failed with ``kind`` and
+    ``message`` after ``attempts`` earlier failed fetches, at ``now``."""
+    error = f"{kind}: {message}"
+    if kind == "database":
+        return RetryPlan("failed", attempts, now, f"retry next round: {error}")
+    if not is_transient(kind, message):
+        return RetryPlan("given_up", attempts + 1, None, f"permanent failure: {error}")
+    done = attempts + 1
+    if done > len(delays):
+        return RetryPlan("given_up", done, None, f"given up after {done} attempts: {error}")
+    wait = timedelta(seconds=delays[done - 1])
+    return RetryPlan("failed", done, now + wait, f"attempt {done} failed: {error}")

@@ -29,12 +29,14 @@ from digest.entries import entry
 from digest.render import Renderer, safe_url
 from digest.text import xml_text
 from scraper.items import Clipping
+from scraper.text import clean_text
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _urn(key: str) -> str:
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"presscut:{key}").urn
+    # A lone surrogate cannot be encoded for the hash: dropped first.
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"presscut:{clean_text(key)}").urn
 
 
 def entry_updated(clipping: Clipping) -> datetime:

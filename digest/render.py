@@ -40,6 +40,7 @@ from config.schema import Settings
 from digest.dates import period_label_day, zone
 from digest.entries import Entry, Post, by_topic
 from digest.selection import span_label
+from scraper.text import clean_text
 from scraper.urls import is_http_url
 
 FORMATS = ("html", "md", "txt", "json")
@@ -62,7 +63,9 @@ def md_escape(value: object) -> str:
 
 def safe_url(url: str) -> str:
     """``url`` percent-encoded where it must be (w3lib) if it is an http(s)
-    URL, else empty: no ``javascript:`` link."""
+    URL, else empty: no ``javascript:`` link.  Characters no URL can carry
+    (a lone surrogate) are dropped first (`clean_text`)."""
+    url = clean_text(url)
     return safe_url_string(url) if is_http_url(url) else ""
 
 

@@ -67,7 +67,7 @@ NARROW: dict[tuple[str, str], frozenset[str]] = {
     # text-cleaning rule (its last guard), which import only the standard
     # library: no import cycle.
     ("storage", "scraper"): frozenset({"scraper.items", "scraper.text"}),
-    ("digest", "scraper"): frozenset({"scraper.items", "scraper.urls"}),
+    ("digest", "scraper"): frozenset({"scraper.items", "scraper.urls", "scraper.text"}),
     ("digest", "config"): frozenset({"config", "config.schema"}),
 }
 

@@ -66,7 +66,9 @@ def run(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     try:
         if not ready:
-            load(store, args.rows, args.seed)
+            loaded = load(store, args.rows, args.seed)
+            print(f"[{backend}] loaded in {loaded['seconds']:.0f} s ({loaded['rate']:,.0f}/s, "
+                  f"{loaded['cpu']:.0f} s CPU here)", file=sys.stderr)  # fmt: skip
         probes = Probes(store, args.rows, args.seed, args.dir / f"web-config-{backend}")
         desk = DeskStore(store)
         if desk.user("bench") is None:

@@ -64,8 +64,11 @@ ESCAPE_SEQUENCES = re.compile(
 
 def clean_text(value: str) -> str:
     """``value`` without the characters listed in the module docstring."""
-    if value.isascii() and value.isprintable():
-        return value  # the common case, at no cost
+    # All that is removed is a control, surrogate or non-character, none of
+    # them printable: text printable but for its tabs and newlines (most
+    # articles) is kept as it is after one pass in C, not three regex scans.
+    if value.replace("\n", "").replace("\t", "").isprintable():
+        return value
     value = ESCAPE_SEQUENCES.sub("", value)
     return _REMOVED.sub("", _CARRIAGE_RETURN.sub("\n", value))
 

@@ -23,7 +23,7 @@ from scraper.extract import extract_article
 from scraper.items import Clipping
 from scraper.polling import PollingPolicy
 from scraper.source_states import SourceStates
-from scraper.text import clean_fields, clean_text
+from scraper.text import _REMOVED, clean_fields, clean_text
 from storage import EntryOutcome, Store, open_store
 from storage.locks import round_lock
 
@@ -71,6 +71,18 @@ def test_clean_text_removes_what_cannot_be_stored(raw: str, clean: str) -> None:
     assert clean_text(raw) == clean
     assert clean_text(clean) == clean  # idempotent
     clean.encode("utf-8")  # no lone surrogate left
+
+
+def test_clean_text_keeps_every_character_it_does_not_remove() -> None:
+    # Each code point alone and inside text with tabs and newlines: the
+    # quick path for printable text keeps exactly what the full scan keeps.
+    for point in range(0x110000):
+        char = chr(point)
+        removed = bool(_REMOVED.match(char)) or char == "\x1b"
+        kept = "\n" if char == "\r" else "" if removed else char
+        assert clean_text(char) == kept, hex(point)
+        if kept == char:
+            assert clean_text(f"a\tb\n{char}\nc") == f"a\tb\n{char}\nc", hex(point)
 
 
 def test_clean_fields_cleans_strings_and_lists_in_place() -> None:

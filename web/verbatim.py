@@ -22,10 +22,10 @@ class ExcerptRefused(ValueError):
 
 def checked_excerpt(excerpt: str, text: str, min_words: int, max_words: int) -> str:
     """The passage to store for ``excerpt`` (see the module docstring)."""
-    problem = excerpt_problem(excerpt, text)
-    passage = quote_passage(text, excerpt) if problem is None else None
+    passage = quote_passage(text, excerpt)
     if passage is None:
-        raise ExcerptRefused(problem or "the excerpt is not a verbatim passage of the article")
+        # Only a refusal needs the longer search for where the excerpt differs.
+        raise ExcerptRefused(excerpt_problem(excerpt, text) or "the excerpt is empty")
     words = len(passage.replace("…", " ").split())
     if words < min_words:
         raise ExcerptRefused(f"the excerpt has {words} words, fewer than the {min_words} required")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from config import Config, load_config
 from scraper.items import Clipping
-from storage import Store
+from storage import EntryOutcome, Store
 from storage.users import MAX_FAILURES
 from tests.desk import client, log_in, post, sample_desk, token
 from tests.publishing import SAMPLE, ok
@@ -333,6 +333,42 @@ def test_sources_page_disable_enable_and_poll_now(tmp_path: Path, db_url: str) -
         post(c, "/sources", "/sources/herald/poll", {})
         assert "herald" in store.due_source_ids(datetime.now(UTC))
         assert "poll-now" in c.get("/audit").text
+
+
+def test_sources_page_counts_entries_waiting_for_a_retry_and_given_up(
+    tmp_path: Path, db_url: str
+) -> None:
+    config, store = sample_desk(tmp_path, db_url)
+    now = datetime.now(UTC)
+    waiting = [
+        EntryOutcome(
+            source_id="herald",
+            entry_key=f"wait-{n}",
+            outcome="failed",
+            attempts=1,
+            retry_at=now + timedelta(hours=1),
+            url=f"https://herald.example.org/{n}",
+        )
+        for n in range(3)
+    ]
+    gone = EntryOutcome(
+        source_id="herald",
+        entry_key="gone",
+        outcome="given_up",
+        reason="permanent failure: http_4xx: HTTP 404",
+        attempts=1,
+        url="https://herald.example.org/gone",
+    )
+    with store:
+        store.sync_sources([_Spec()])
+        store.write_batch((), [*waiting, gone], ())
+        c = client(config, store)
+        log_in(c, "ann")
+        page = c.get("/sources").text
+        assert "waiting for a retry / given up" in page
+        assert '<td class="retries">3 / 1</td>' in page
+        [health] = [h for h in store.source_health(now, 86_400.0) if h.source_id == "herald"]
+        assert (health.retrying, health.given_up) == (3, 1)  # as `sources health` prints
 
 
 class _Spec:

@@ -1,5 +1,7 @@
 """The sources page: each source's health (last success, last error,
-failure score, next poll, fill rates, flags), and the switches to disable,
+failure score, next poll, fill rates, the entries whose article waits for
+a retry and those given up (`storage.health.SourceHealth`: the counts
+``presscut sources health`` prints), flags), and the switches to disable,
 enable and poll it now."""
 
 from __future__ import annotations

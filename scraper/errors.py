@@ -22,6 +22,8 @@ curator is listed in ``docs/errors.md``.
 ``parse_error``           the feed or page could not be read at all
 ``blocked_page``          a challenge, wall or "access denied" page
 ``robots``                robots.txt forbids the URL
+``robots_unavailable``    the host's robots.txt answered 5xx or not at all:
+                          nothing is fetched from it until the next round
 ``invalid_url``           not an absolute http(s) URL
 ``other``                 anything not classified above (a bug to report)
 ========================  ==================================================
@@ -42,7 +44,10 @@ The crawl core's own exceptions, all declared here::
     |   +-- ExtractionError       page bytes that are no HTML document
     +-- scrapy.exceptions.IgnoreRequest
     |   +-- AddressRefused        a host that is (or resolves to) an address
-    |                             the settings forbid -> ``address_refused``
+    |   |                         the settings forbid -> ``address_refused``
+    |   +-- RobotsUnavailable     a request not sent: its host's robots.txt
+    |                             could not be had this round
+    |                             -> ``robots_unavailable``
     +-- scrapy.exceptions.DropItem
         +-- Drop                  a stage's verdict on an article, with its
         |                         outcome (`scraper.items.OUTCOMES`), final
@@ -79,6 +84,7 @@ ERROR_KINDS = (
     "parse_error",
     "blocked_page",
     "robots",
+    "robots_unavailable",
     "invalid_url",
     "database",
     "other",
@@ -114,6 +120,12 @@ class ExtractionError(ValueError):
 
 class AddressRefused(IgnoreRequest):
     """A request refused because of the address its host is or resolves to."""
+
+
+class RobotsUnavailable(IgnoreRequest):
+    """A request not sent because its host's robots.txt answered 5xx or not
+    at all this round (RFC 9309: "try later"); the message says which host
+    and why (`scraper.robots`)."""
 
 
 class HostBudgetSpent(Exception):
@@ -173,6 +185,8 @@ def classify_exception(exc: BaseException, request: Any = None) -> tuple[str, st
         return _http_status(exc.response)
     if isinstance(exc, AddressRefused):
         return "address_refused", str(exc)
+    if isinstance(exc, RobotsUnavailable):
+        return "robots_unavailable", str(exc)
     if isinstance(exc, scrapy_errors.CannotResolveHostError | net.DNSLookupError):
         refused = refusal_for(_host(request))
         if refused:

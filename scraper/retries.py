@@ -13,8 +13,10 @@ back (`storage.Store.due_retries`).
 * A *permanent* failure (HTTP 4xx but 429, a page that is no HTML document,
   over the size cap, a redirect loop, a compression bomb, a refused
   address) is given up at once: fetching it again would fail the same way.
-* ``database`` (the article was fetched but could not be judged) is retried
-  next round without counting as an attempt: the article did nothing wrong.
+* ``database`` (the article was fetched but could not be judged) and
+  ``robots_unavailable`` (its host's robots.txt could not be had, so it was
+  not asked for) are retried next round without counting as an attempt:
+  the article did nothing wrong.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from datetime import datetime, timedelta
 TRANSIENT_KINDS = frozenset(
     {"timeout", "connection", "dns", "tls", "http_5xx", "database", "other"}
 )
+
+#: Error kinds retried next round, not counted as an attempt.
+NEXT_ROUND_KINDS = frozenset({"database", "robots_unavailable"})
 
 #: Default waits, in seconds, after the first, second and third failure.
 DEFAULT_DELAYS = (3600.0, 6 * 3600.0, 24 * 3600.0)
@@ -58,7 +63,7 @@ def plan(
     """The retry state of an entry whose fetch failed with ``kind`` and
     ``message`` after ``attempts`` earlier failed fetches, at ``now``."""
     error = f"{kind}: {message}"
-    if kind == "database":
+    if kind in NEXT_ROUND_KINDS:
         return RetryPlan("failed", attempts, now, f"retry next round: {error}")
     if not is_transient(kind, message):
         return RetryPlan("given_up", attempts + 1, None, f"permanent failure: {error}")

@@ -114,6 +114,9 @@ DOWNLOADER_MIDDLEWARES = {
     # RobotsTxtMiddleware at 100); Crawl-delay, Retry-After, backoff and
     # per-host error budgets in place of Scrapy's retry (scraper/politeness.py).
     "scraper.politeness.SourceRobots": 90,
+    # robots.txt kept between rounds, 5xx as "try later" (scraper/robots.py).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "scraper.robots.RobotsCache": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scraper.politeness.PolitenessMiddleware": 550,
 }

@@ -8,7 +8,8 @@ of presscut calls `Store` methods and gets plain values back.
     store.close()
 
 Modules: ``engine`` (URL -> tuned engine), ``models`` (tables),
-``sources`` / ``entries`` / ``clippings`` / ``runs`` (queries per table),
+``sources`` / ``entries`` / ``clippings`` / ``runs`` / ``robots`` (queries
+per table),
 ``review`` (the queue and curators' decisions), ``publishing`` (what went
 out, so nothing goes out twice), ``search`` (full-text search), ``bulk``
 (loading many clippings), ``footprint`` (bytes per table),
@@ -25,6 +26,7 @@ from scraper.items import OUTCOMES, RETRY_OUTCOMES
 from storage.entries import EntryOutcome, RetryEntry
 from storage.publishing import SITE, AlreadyPublished, Publication
 from storage.review import QueueEntry, ReviewError
+from storage.robots import RobotsCopy
 from storage.runs import RUN_STATUSES, CrawlRun
 from storage.sources import (
     UNCHANGED,
@@ -52,6 +54,7 @@ __all__ = [
     "QueueEntry",
     "RetryEntry",
     "ReviewError",
+    "RobotsCopy",
     "SourceRow",
     "SourceSpec",
     "Store",

@@ -43,6 +43,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Table,
@@ -381,6 +382,21 @@ desk_keys = Table(
     metadata,
     Column("name", Text, primary_key=True),
     Column("secret", Text, nullable=False),
+)
+
+#: Each host's last robots.txt answer, kept between rounds (migration 0007,
+#: `storage.robots`).
+robots_txt = Table(
+    "robots_txt",
+    metadata,
+    Column("host", Text, primary_key=True),
+    Column("status", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("fetched_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("lifetime_s", Float, nullable=False),
 )
 
 

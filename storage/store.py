@@ -36,6 +36,7 @@ from storage import (
     locks,
     publishing,
     review,
+    robots,
     runs,
     schema,
     search,
@@ -48,6 +49,7 @@ from storage.footprint import Footprint
 from storage.health import Activity, SourceHealth
 from storage.publishing import SITE, Publication
 from storage.review import QueueEntry
+from storage.robots import RobotsCopy
 from storage.runs import CrawlRun
 from storage.search import SearchHit
 from storage.sources import FetchState, FetchStateUpdate, SourceRow, SourceSpec
@@ -203,6 +205,19 @@ class Store:
         """``source_id -> (entries waiting for a retry, entries given up)``."""
         with self._read() as conn:
             return entries.retry_counts(conn, source_ids)
+
+    # -- robots.txt ------------------------------------------------------------
+
+    def robots_copy(self, host: str) -> RobotsCopy | None:
+        """The stored robots.txt of ``host`` (``scheme://host[:port]``), or
+        ``None`` (see `storage.robots`)."""
+        with self._read() as conn:
+            return robots.get(conn, host)
+
+    def save_robots_copy(self, copy: RobotsCopy) -> None:
+        """Save ``copy`` over its host's earlier one, in one transaction."""
+        with self._write() as conn:
+            robots.put(conn, copy)
 
     def existing_url_hashes(self, hashes: Iterable[str]) -> set[str]:
         """Those of ``hashes`` that belong to a stored clipping."""

@@ -32,7 +32,8 @@ Paths (any host; the query holds a fault's parameters):
 =============================  ==============================================
 
 Anything else is answered from the bodies given to `FaultServer.put` (which
-also override the fault paths: that is how a test heals a fault), else 404;
+also override the fault paths: that is how a test heals a fault; one put
+``on`` a host overrides the others there), else 404;
 a body put with an ``ETag`` header is answered 304 to a request whose
 ``If-None-Match`` names that tag.
 `FaultServer.log` records each request with the bytes sent and whether the
@@ -164,11 +165,14 @@ class FaultServer:
         content_type: str = "application/rss+xml",
         status: int = 200,
         headers: dict[str, str] | None = None,
+        on: int | None = None,
     ) -> None:
-        """Answer ``path`` (on every host) with ``body`` from now on."""
+        """Answer ``path`` with ``body`` from now on: on every host, or on
+        host number ``on`` only."""
         data = body.encode("utf-8") if isinstance(body, str) else body
+        key = path if on is None else f"{self._bases[on]}{path}"
         with self._lock:
-            self._static[path] = _Static(
+            self._static[key] = _Static(
                 status, data, {"Content-Type": content_type, **(headers or {})}
             )
 
@@ -209,9 +213,11 @@ class FaultServer:
             request = _read_request(connection)
             if request is None:
                 return
+            ip, port = connection.getsockname()[:2]
             with self._lock:
                 self.log.append(request)
-                static = self._static.get(request.path)
+                static = self._static.get(f"http://{ip}:{port}{request.path}")
+                static = static or self._static.get(request.path)
             try:
                 etag = static.headers.get("ETag") if static is not None else None
                 if etag is not None and request.headers.get("If-None-Match") == etag:

@@ -13,6 +13,9 @@ back (`storage.Store.due_retries`).
 * A *permanent* failure (HTTP 4xx but 429, a page that is no HTML document,
   over the size cap, a redirect loop, a compression bomb, a refused
   address) is given up at once: fetching it again would fail the same way.
+* A bot challenge in front of an article puts it off to the next round, as
+  often as `CHALLENGE_ROUNDS`; challenged still, the article is stored
+  flagged ``blocked`` (`challenged`).
 * ``database`` (the article was fetched but could not be judged) and
   ``robots_unavailable`` (its host's robots.txt could not be had, so it was
   not asked for) are retried next round without counting as an attempt:
@@ -32,6 +35,9 @@ TRANSIENT_KINDS = frozenset(
 
 #: Error kinds retried next round, not counted as an attempt.
 NEXT_ROUND_KINDS = frozenset({"database", "robots_unavailable"})
+
+#: Rounds a bot challenge puts an article off before it is stored flagged.
+CHALLENGE_ROUNDS = 2
 
 #: Default waits, in seconds, after the first, second and third failure.
 DEFAULT_DELAYS = (3600.0, 6 * 3600.0, 24 * 3600.0)
@@ -72,3 +78,20 @@ def plan(
         return RetryPlan("given_up", done, None, f"given up after {done} attempts: {error}")
     wait = timedelta(seconds=delays[done - 1])
     return RetryPlan("failed", done, now + wait, f"attempt {done} failed: {error}")
+
+
+def challenged(attempts: int, now: datetime, reason: str) -> RetryPlan | None:
+    """The retry state of an entry whose page was a bot challenge, after
+    ``attempts`` earlier failed fetches: fetched again next round, until
+    `CHALLENGE_ROUNDS` more rounds were challenged too; ``None`` then (its
+    clipping is stored flagged ``blocked``, under "needs text")."""
+    if attempts >= CHALLENGE_ROUNDS:
+        return None
+    done = attempts + 1
+    return RetryPlan(
+        "failed",
+        done,
+        now,
+        f"challenge {done} of {CHALLENGE_ROUNDS + 1}, fetched again next round: "
+        f"blocked_page: {reason}",
+    )

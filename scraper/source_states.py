@@ -183,7 +183,13 @@ class SourceStates:
             )
 
     def article_failed(
-        self, base: Clipping, kind: str, message: str, attempts: int, delays: Sequence[float]
+        self,
+        base: Clipping,
+        kind: str,
+        message: str,
+        attempts: int,
+        delays: Sequence[float],
+        retry: retries.RetryPlan | None = None,
     ) -> None:
         """Record that the article of ``base`` (its listing's clipping, which
         had failed ``attempts`` times before) failed with ``kind`` and
@@ -191,10 +197,11 @@ class SourceStates:
         written with the round's fetch states; the feed keeps the validators
         it answered with, so it is still polled conditionally.  The error
         goes on the source row for the curator, without a failure score:
-        the feed itself answered."""
+        the feed itself answered.  ``retry`` is the retry state when the
+        caller has settled it (a challenge, `retries.challenged`)."""
         source_id = base.source_id or ""
         now = datetime.now(UTC)
-        retry = retries.plan(kind, message, attempts, now, delays)
+        retry = retry or retries.plan(kind, message, attempts, now, delays)
         self.summary[source_id]["failed"] += 1
         self.errors.setdefault(source_id, f"{kind}: {message}")
         listing = base.to_dict()

@@ -1,6 +1,7 @@
 """Hostile article pages: block pages (a bot challenge, a cookie wall, a
-paywall teaser, "access denied", a soft 404) are recognised and settled as
-``blocked``, never stored as the article; a 20 MB page, 20,000-deep nesting,
+paywall teaser, "access denied", a soft 404) are recognised and never
+stored as the article (a wall's article is stored flagged, a challenge is
+fetched again next round, a soft 404 given up); a 20 MB page, 20,000-deep nesting,
 binary garbage and an undeclared windows-1252 page each end as they should,
 in one round whose other articles are stored, within bounded memory.
 
@@ -132,17 +133,24 @@ def test_hostile_pages_in_one_round(tmp_path: Path, faults: FaultServer) -> None
     assert result.peak_rss_mb < 500 and result.workers_peak_rss_mb < 500
 
     titles = {c.title: c for c in stored(db)}
-    # Issue #12: the article behind a wall that answered 200 (a paywall
-    # teaser, a cookie wall) is stored, flagged, with the feed's title;
-    # a soft 404, and a challenge or denial answered 403, are not articles.
-    flagged = {"paywall-teaser.html": "paywalled", "cookie-wall.html": "blocked"}
+    # Issue #12: the article behind a wall (a paywall teaser, a cookie wall,
+    # an "access denied" page answered 403) is stored, flagged, with the
+    # feed's title; a bot challenge puts its article off to the next round;
+    # a soft 404 is the article gone, as a 404 is.
+    flagged = {
+        "paywall-teaser.html": "paywalled",
+        "cookie-wall.html": "blocked",
+        "access-denied.html": "blocked",
+    }
     by_url = {c.url: c for c in stored(db)}
     for name, flag in flagged.items():
         clipping = by_url[f"{base}/blocks/{name}"]
         assert flag in clipping.flags, (name, clipping.flags)
-    assert by_url[f"{base}/blocks/cookie-wall.html"].title == "cookie-wall.html"
-    blocked = {name for name, case in EXPECTED.items() if case["blocked"]} - set(flagged)
-    articles = set(EXPECTED) - blocked - set(flagged)
+    for name in ("cookie-wall.html", "access-denied.html"):
+        assert by_url[f"{base}/blocks/{name}"].title == name
+    assert set(flagged) | {"cloudflare-challenge.html", "soft-404.html"} == {
+        name for name, case in EXPECTED.items() if case["blocked"]
+    }
     # No block page is stored as an article; the real articles are.
     assert not any(
         t in titles for t in ("Just a moment...", "Access Denied", "We value your privacy")
@@ -150,26 +158,34 @@ def test_hostile_pages_in_one_round(tmp_path: Path, faults: FaultServer) -> None
     assert "Harbour lights switched on" in titles
     latin = titles["Café owners fight rent rise"]
     assert "Naïve résumé of the café’s" in latin.text
-    stored_urls = {c.url for c in stored(db)}
     logged = outcomes(db)
-    for name in blocked:
-        url = f"{base}/blocks/{name}"
-        assert url not in stored_urls, name
-        outcome, reason = logged[url]
-        assert outcome == "blocked", (name, outcome, reason)
-        assert reason and reason.startswith("blocked_page: ") and url in reason
-        assert KINDS[EXPECTED[name]["blocked"]] in reason
-    for name in articles:
-        assert logged.get(f"{base}/blocks/{name}", ("",))[0] != "blocked", name
-    assert result.summary["pages"]["blocked"] == len(blocked)
+    challenge, gone = f"{base}/blocks/cloudflare-challenge.html", f"{base}/blocks/soft-404.html"
+    assert challenge not in by_url and gone not in by_url
+    outcome, reason = logged[challenge]
+    assert outcome == "failed", (outcome, reason)
+    assert reason and reason.startswith("challenge 1 of 3, fetched again next round: ")
+    assert KINDS["challenge"] in reason and challenge in reason
+    outcome, reason = logged[gone]
+    assert outcome == "given_up", (outcome, reason)
+    assert (
+        reason
+        and reason.startswith("permanent failure: blocked_page: soft 404")
+        and gone in reason
+    )
+    for name, case in EXPECTED.items():
+        if not case["blocked"]:
+            assert logged[f"{base}/blocks/{name}"][0] == "stored", name
+    assert not result.summary["pages"].get("blocked")
     # The deep page reads as a short text, stored flagged (issue #12: it was
-    # dropped as invalid); garbage and the oversized pages fail.
+    # dropped as invalid); garbage, the oversized pages, the challenge and
+    # the soft 404 fail.
     assert logged[f"{base}/deep.html"][0] == "stored"
     assert by_url[f"{base}/deep.html"].flags == ["short_text"]
-    assert result.summary["pages"]["failed"] == 3
+    assert result.summary["pages"]["failed"] == 5
     assert result.errors["pages"].split(":")[0] in {"blocked_page", "parse_error", "too_large"}
 
-    # Blocked entries are settled: the next round fetches none of them again.
+    # The next round fetches the challenged article again, and nothing that
+    # was stored or given up.
     faults.log.clear()
     again = crawl_round(config)
     assert again.status == "finished", again.output
@@ -179,5 +195,7 @@ def test_hostile_pages_in_one_round(tmp_path: Path, faults: FaultServer) -> None
     # ... its page that is no HTML document was not (issue #12: a permanent
     # failure is given up, not fetched again every round), ...
     assert "/garbage.html" not in fetched
-    # ... but no blocked page was asked for.
-    assert not any(path.startswith("/blocks/") and path[8:] in blocked for path in fetched)
+    # ... nor the soft 404 or any stored article, but the challenge was.
+    assert {p for p in fetched if p.startswith("/blocks/")} == {
+        "/blocks/cloudflare-challenge.html"
+    }

@@ -12,13 +12,26 @@ one `Clipping` per article.  Every request is settled in the round's
 `scraper.source_states.SourceStates`: a failed one is recorded on its
 entry with its retry state (`scraper.retries`), and `retry_requests`
 brings it back in the round it is due.
+
+Pages that are not the article (`scraper.blocks`):
+
+* a bot challenge puts the article off to the next round, twice
+  (`scraper.retries.challenged`); challenged a third time, it is stored
+  flagged ``blocked`` like any other wall;
+* a wall (an "access denied" page, a cookie wall, a challenge that stays,
+  or a 401, 403 or 451 answer, with or without a block page) stores the
+  article flagged from what its listing said (``blocked``; ``paywalled``
+  for a paywall teaser): it waits under "needs text";
+* a soft 404 (a "page not found" answered 200) is the article gone, as a
+  404 is: its entry is given up with the reason, never fetched again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,11 +39,13 @@ import scrapy
 from scrapy.http import Response
 
 from config import Source
+from scraper import retries
+from scraper.authors import merge_names, parse_byline
 from scraper.blocks import Block
-from scraper.errors import Drop, classify_failure
-from scraper.extraction_pool import ExtractionPool, Page, Reading
+from scraper.errors import classify_failure
+from scraper.extraction_pool import ExtractionPool, Page, Reading, behind_block
 from scraper.items import Clipping
-from scraper.spiders.responses import SourceReader, blocked_response, headers
+from scraper.spiders.responses import SourceReader, blocked_response, headers, walled
 from scraper.urls import canonical_url, url_hash
 
 logger = logging.getLogger(__name__)
@@ -119,11 +134,22 @@ class ArticleMixin(SourceReader):
             reading = await self.pool.read(page)
         except Exception as exc:  # a hostile page must not end the round
             reading = Reading(error=f"{exc.__class__.__name__}: {exc}")
-        if reading.block is not None and reading.clipping is None:
-            self._blocked(base, entry_url, reading.block, response)
+        block = reading.block
+        if block is not None and block.kind == "challenge":
+            base.url = entry_url  # not the challenge's own address
+            if self._challenged(response.meta, base, f"{block} at {response.url}"):
+                return
+        if block is not None and reading.clipping is None:
+            if block.kind == "not_found":  # a soft 404: the article is gone
+                base.url = entry_url
+                self.crawler.stats.inc_value("article/failed/soft_404")
+                reason = f"{block} at {response.url}"
+                self._article_failed(response.meta, base, "blocked_page", reason)
+                return
+            yield self._walled(base, block, response.url)
             return
-        if reading.block is not None:
-            self.crawler.stats.inc_value(f"article/flagged/{reading.block.kind}")
+        if block is not None:
+            self.crawler.stats.inc_value(f"article/flagged/{block.kind}")
         if reading.clipping is None:
             self.crawler.stats.inc_value("article/failed/parse_error")
             logger.warning(
@@ -137,33 +163,54 @@ class ArticleMixin(SourceReader):
         clipping.fetched_at = datetime.now(UTC)
         yield clipping
 
-    def _blocked(self, base: Clipping, entry_url: str, block: Block, response: Any) -> None:
-        """Settle an entry whose page is a block page: logged as ``blocked``
-        in the seen-entry log (never fetched again, never stored as the
-        article), with the reason and the URL for the curator to fetch by
-        hand, the same way a pipeline stage's drop is recorded."""
-        source_id = base.source_id or ""
-        reason = f"blocked_page: {block} at {response.url}"
-        base.url_hash = url_hash(canonical_url(entry_url))
-        self.crawler.stats.inc_value(f"article/blocked/{block.kind}")
-        self.context.states.errors.setdefault(source_id, reason)
-        logger.warning("%s", reason, extra={"source": source_id, "url": response.url})
-        self.crawler.signals.send_catch_log(
-            signal=scrapy.signals.item_dropped,
-            item=base,
-            response=response,
-            exception=Drop(reason, "blocked"),
-            spider=self,
-        )
+    def _challenged(self, meta: dict[str, Any], base: Clipping, reason: str) -> bool:
+        """Put off an article a bot challenge stood in front of to the next
+        round (`scraper.retries.challenged`), unless it was challenged in
+        the rounds it was put off to already; whether it was put off."""
+        retry = retries.challenged(meta.get("attempts", 0), datetime.now(UTC), reason)
+        if retry is None:
+            return False
+        self.crawler.stats.inc_value("article/challenge_put_off")
+        logger.info("%s", retry.reason, extra={"source": base.source_id, "url": base.url})
+        self._article_failed(meta, base, "blocked_page", reason, retry)
+        return True
 
-    def article_failed(self, failure: Any) -> None:
+    def _walled(self, base: Clipping, block: Block | None, url: str) -> Clipping:
+        """The clipping of an article its site walled off (a block page
+        without the article, a 401, 403 or 451): what its listing said,
+        flagged (`behind_block`), for a curator to supply the text."""
+        wall = block or Block("access_denied", f"HTTP status at {url}")
+        clipping = behind_block(dataclasses.replace(base, flags=[]), base, wall)
+        clipping.fetched_at = datetime.now(UTC)
+        # No page was read: the listing's bylines are cleaned as a page's are.
+        bylines = base.authors or [base.authors_raw or ""]
+        clipping.authors = merge_names(
+            parse_byline(b, outlet=base.outlet, url=base.url) for b in bylines
+        )
+        self.crawler.stats.inc_value(f"article/flagged/{wall.kind}")
+        logger.info(
+            "article walled off, stored flagged: %s",
+            wall,
+            extra={"source": base.source_id, "url": url},
+        )
+        return clipping
+
+    def article_failed(self, failure: Any) -> Iterator[Clipping]:
+        """Errback of an article request: a wall (a block page or a 401,
+        403, 451 answer) gives the listing's clipping, flagged; anything
+        else is recorded on the entry with its retry state."""
         base: Clipping = failure.request.meta["clipping"]
         states = self.context.states
         states.article_answered(base.source_id or "")
         kind, message = classify_failure(failure)
         block = blocked_response(failure)
-        if block is not None:
-            self._blocked(base, base.url, block, failure.value.response)
+        response = getattr(failure.value, "response", None)
+        if block is not None and block.kind == "challenge":
+            reason = f"{block} at {response.url} ({message})"
+            if self._challenged(failure.request.meta, base, reason):
+                return
+        if block is not None or walled(failure):  # (never a soft 404: an error status)
+            yield self._walled(base, block, failure.request.url)
             return
         self.crawler.stats.inc_value(f"article/failed/{kind}")
         if kind == "robots":
@@ -178,7 +225,12 @@ class ArticleMixin(SourceReader):
         self._article_failed(failure.request.meta, base, kind, message)
 
     def _article_failed(
-        self, meta: dict[str, Any], base: Clipping, kind: str, message: str
+        self,
+        meta: dict[str, Any],
+        base: Clipping,
+        kind: str,
+        message: str,
+        retry: retries.RetryPlan | None = None,
     ) -> None:
         self.context.states.article_failed(
             base,
@@ -186,6 +238,7 @@ class ArticleMixin(SourceReader):
             message,
             attempts=meta.get("attempts", 0),
             delays=self.context.config.settings.crawl.article_retry_delays,
+            retry=retry,
         )
 
     def retry_requests(self, sources: list[Source], now: datetime) -> list[scrapy.Request]:

@@ -47,6 +47,18 @@ def headers(response: Response) -> dict[str, str]:
     }
 
 
+#: Statuses by which a site walls an article off from presscut: it exists,
+#: but is not shown (login required, forbidden, unavailable for legal
+#: reasons).  A 404 or 410 says it is gone.
+WALL_STATUSES = frozenset({401, 403, 451})
+
+
+def walled(failure: Any) -> bool:
+    """Whether ``failure`` is an HTTP answer of `WALL_STATUSES`."""
+    response = getattr(failure.value, "response", None)
+    return isinstance(failure.value, HttpError) and response.status in WALL_STATUSES
+
+
 def blocked_response(failure: Any) -> Block | None:
     """The block page behind an HTTP error (a 403 or 503 challenge, an
     "access denied" page); a 404 or 410 is an HTTP error, never a block."""

@@ -45,8 +45,9 @@ PROVENANCES = (
 #: ``short_text`` its text has fewer words than an article
 #: (`scraper.extract.MIN_TEXT_WORDS`); ``paywalled`` the page marks the
 #: article as not free (``isAccessibleForFree: false``) or was a paywall
-#: teaser: its text is the lead; ``blocked`` a challenge, "access denied" or
-#: cookie wall came back instead of the article: its text is the feed's.
+#: teaser: its text is the lead; ``blocked`` the site walled the article
+#: off ("access denied", a cookie wall, a 401, 403 or 451, a bot challenge
+#: that stayed for three rounds): its text is the feed's.
 #: A curator who supplies the text clears them.
 TEXT_FLAGS = ("short_text", "paywalled", "blocked")
 
@@ -59,12 +60,13 @@ STATUSES = ("new", "approved", "rejected", "published")
 #: ``stored`` became a clipping; ``duplicate`` has the URL or body of a stored
 #: clipping of its source; ``off_topic`` matched none of its source's topics;
 #: ``invalid`` failed validation; ``out_of_window`` was published before its
-#: source's ``since`` window; ``blocked`` was a block page or refused by
-#: robots.txt; ``failed`` could not be fetched or read, and is retried (the
-#: only outcome that does not settle an entry: see `RETRY_OUTCOMES`);
-#: ``given_up`` could not be fetched and never will be tried again: a
-#: permanent failure (404, 410, not HTML, over the size cap, a redirect loop)
-#: or a transient one that outlasted every retry (`scraper.retries`).
+#: source's ``since`` window; ``blocked`` was refused by robots.txt (or,
+#: logged by earlier versions, a block page); ``failed`` could not be
+#: fetched or read, and is retried (the only outcome that does not settle an
+#: entry: see `RETRY_OUTCOMES`); ``given_up`` could not be fetched and never
+#: will be tried again: a permanent failure (404, 410, a soft 404, not HTML,
+#: over the size cap, a redirect loop) or a transient one that outlasted
+#: every retry (`scraper.retries`).
 OUTCOMES = (
     "stored",
     "duplicate",

@@ -53,7 +53,7 @@ from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
 from scraper.errors import RobotsUnavailable, classify_exception
-from storage import RobotsCopy, Store
+from storage import DatabaseUnavailable, RobotsCopy, Store
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,29 @@ def lifetime(headers: Any, now: datetime) -> float:
     return min(max(seconds, 0.0), MAX_AGE)
 
 
+def _kept(store: Store | None, host: str) -> RobotsCopy | None:
+    """``host``'s stored copy; ``None`` without a store, or with the
+    database gone (robots.txt is then simply asked for)."""
+    if store is None:
+        return None
+    try:
+        return store.robots_copy(host)
+    except DatabaseUnavailable as exc:
+        logger.warning("robots.txt copy of %s not read: %s", host, exc)
+        return None
+
+
+def _keep(store: Store | None, copy: RobotsCopy) -> None:
+    """Save ``copy`` when there is a store; with the database gone it is
+    asked for again next round."""
+    if store is None:
+        return
+    try:
+        store.save_robots_copy(copy)
+    except DatabaseUnavailable as exc:
+        logger.warning("robots.txt copy of %s not saved: %s", copy.host, exc)
+
+
 def _text(value: bytes | None) -> str | None:
     return value.decode("latin-1") if value else None
 
@@ -114,21 +137,25 @@ class RobotsCache(RobotsTxtMiddleware):
         super().process_request_2(rp, request)
 
     async def robot_parser(self, request: Request) -> Any:
-        netloc = urlparse_cached(request).netloc
+        url = urlparse_cached(request)
+        netloc = url.netloc
         if netloc not in self._parsers:
             self._parsers[netloc] = Deferred()
+            parser = None
             try:
                 body = await self._rules(request)
-            except Exception as exc:  # a store or parser fault must not end the round
+                if body is not None:
+                    parser = build_from_crawler(self._parserimpl, self.crawler, body)
+                    await self.crawler.signals.send_catch_log_async(
+                        signal=signals.robots_parsed, robotparser=parser, request=request
+                    )
+            except Exception as exc:  # a bug here must not end the round...
                 logger.error("robots.txt not read: %r", exc, extra={"url": request.url})
-                body = None
-            parser = None
-            if body is not None:
-                parser = build_from_crawler(self._parserimpl, self.crawler, body)
-                await self.crawler.signals.send_catch_log_async(
-                    signal=signals.robots_parsed,
-                    robotparser=parser,
-                    request=request,
+                # ...nor let the host be crawled against rules never read.
+                self._unavailable[netloc] = (
+                    f"robots.txt of {url.scheme}://{netloc} not read "
+                    f"({exc.__class__.__name__}: {exc}): nothing is fetched from the host "
+                    "this round"
                 )
             waiting = self._parsers[netloc]
             self._parsers[netloc] = parser
@@ -146,7 +173,7 @@ class RobotsCache(RobotsTxtMiddleware):
         host = f"{url.scheme}://{url.netloc}"
         store = self._store()
         now = datetime.now(UTC)
-        copy = store.robots_copy(host) if store is not None else None
+        copy = _kept(store, host)
         if copy is not None and copy.expires_at > now:
             self._stats.inc_value("robotstxt/kept")
             return copy.body
@@ -154,8 +181,7 @@ class RobotsCache(RobotsTxtMiddleware):
         now = datetime.now(UTC)
         if isinstance(answer, Response) and answer.status < 500:
             fresh = self._answered(host, answer, copy, now)
-            if store is not None:
-                store.save_robots_copy(fresh)
+            _keep(store, fresh)
             return fresh.body
         if isinstance(answer, BaseException):
             kind, message = classify_exception(answer, request)

@@ -33,7 +33,8 @@ Paths (any host; the query holds a fault's parameters):
 
 Anything else is answered from the bodies given to `FaultServer.put` (which
 also override the fault paths: that is how a test heals a fault; one put
-``on`` a host overrides the others there), else 404;
+``on`` a host overrides the others there) or the faults given to
+`FaultServer.fail` (``/robots.txt`` that never answers), else 404;
 a body put with an ``ETag`` header is answered 304 to a request whose
 ``If-None-Match`` names that tag.
 `FaultServer.log` records each request with the bytes sent and whether the
@@ -86,6 +87,8 @@ class _Static:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    fault: str | None = None
+    """A fault path (with its query) to answer with instead."""
 
 
 class _ClientLeft(Exception):
@@ -176,6 +179,13 @@ class FaultServer:
                 status, data, {"Content-Type": content_type, **(headers or {})}
             )
 
+    def fail(self, path: str, fault: str, *, on: int | None = None) -> None:
+        """Answer ``path`` with the fault at ``fault`` (``/fault/silent``, a
+        query allowed) from now on: on every host, or on host ``on`` only."""
+        key = path if on is None else f"{self._bases[on]}{path}"
+        with self._lock:
+            self._static[key] = _Static(0, b"", fault=fault)
+
     def body(self, path: str) -> bytes:
         """The body put at ``path``."""
         with self._lock:
@@ -222,6 +232,8 @@ class FaultServer:
                 etag = static.headers.get("ETag") if static is not None else None
                 if etag is not None and request.headers.get("If-None-Match") == etag:
                     _respond(connection, request, 304, {"ETag": etag}, b"")
+                elif static is not None and static.fault is not None:
+                    self._fault(connection, request, static.fault)
                 elif static is not None:
                     _respond(connection, request, static.status, static.headers, static.body)
                 else:
@@ -234,10 +246,12 @@ class FaultServer:
             with contextlib.suppress(OSError):
                 connection.close()
 
-    def _fault(self, connection: socket.socket, request: Served) -> None:
-        params = {k: v[-1] for k, v in parse_qs(request.query).items()}
-        name = request.path.removeprefix("/fault/")
-        handler = _FAULTS.get(name) if request.path.startswith("/fault/") else None
+    def _fault(self, connection: socket.socket, request: Served, target: str = "") -> None:
+        routed = urlsplit(target)
+        path, query = (routed.path, routed.query) if target else (request.path, request.query)
+        params = {k: v[-1] for k, v in parse_qs(query).items()}
+        name = path.removeprefix("/fault/")
+        handler = _FAULTS.get(name) if path.startswith("/fault/") else None
         if handler is None:
             _respond(connection, request, 404, {"Content-Type": "text/plain"}, b"not found\n")
             return

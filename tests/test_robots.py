@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from scrapy.http import Headers
@@ -76,7 +77,7 @@ def test_a_fresh_copy_is_used_without_a_request_and_its_rules_hold(
     tmp_path: Path, faults: FaultServer
 ) -> None:
     headers = {"Cache-Control": "max-age=3600", "ETag": '"r1"'}
-    faults.put("/robots.txt", RULES, content_type=TEXT, headers=headers)
+    faults.put("/robots.txt", RULES + "Crawl-delay: 1\n", content_type=TEXT, headers=headers)
     db, config = site(faults, tmp_path, ("Open", "/a/open.html"), ("Kept", "/private/k.html"))
     first = crawl_round(config)
     assert first.status == "finished", first.output
@@ -97,6 +98,9 @@ def test_a_fresh_copy_is_used_without_a_request_and_its_rules_hold(
     assert faults.served("/robots.txt") == []
     assert faults.served("/feed.xml") and not faults.served("/private/m.html")
     assert second.stats.get("robotstxt/kept") == 1
+    # The kept copy's Crawl-delay holds as a fetched one's does.
+    host = urlsplit(faults.base_url(0)).hostname
+    assert second.stats.get(f"politeness/crawl_delay/{host}") == 1.0
 
 
 def test_a_stale_copy_is_asked_for_again_conditionally(
@@ -168,6 +172,34 @@ def test_articles_held_back_by_a_5xx_robots_txt_come_back_next_round(
     assert second.status == "finished", second.output
     assert [s.headers.get("If-None-Match") for s in faults.served("/feed.xml")] == ['"v1"']
     assert [c.url for c in stored(db)] == [f"{other}/a/one.html"]
+
+
+def test_a_robots_txt_that_never_answers_holds_the_host_back_too(
+    tmp_path: Path, faults: FaultServer
+) -> None:
+    """A timeout is no answer: the articles' host is held back (never asked
+    twice in the round), the feed's host is not; a host where nothing
+    listens fails with its own error."""
+    db = f"sqlite:///{tmp_path / 'presscut.db'}"
+    faults.put("/a/one.html", article("Harbour wall repaired"), content_type=HTML)
+    faults.put("/feed.xml", rss(faults.base_url(1), [("One", "/a/one.html")]))
+    faults.fail("/robots.txt", "/fault/silent", on=1)
+    refused = faults.refused_url()
+    urls = {"news": faults.url("/feed.xml"), "closed": refused}
+    config = write_config(tmp_path / "config", db, urls)
+    first = crawl_round(config)
+    assert first.status == "finished", first.output
+    assert len(faults.served("/robots.txt")) == 2  # each host once: no retry
+    assert not faults.served("/a/one.html")
+    assert first.error_kind("news") == "robots_unavailable"
+    assert "timeout" in first.errors["news"]
+    assert first.error_kind("closed") == "connection"
+    assert "refused" in first.errors["closed"]
+
+    faults.put("/robots.txt", "", content_type=TEXT, status=404, on=1)
+    second = crawl_round(config)
+    assert second.status == "finished", second.output
+    assert [c.title for c in stored(db)] == ["Harbour wall repaired"]
 
 
 def test_a_5xx_after_a_stale_copy_uses_the_copy(tmp_path: Path, faults: FaultServer) -> None:

@@ -175,11 +175,10 @@ class ArticleMixin(SourceReader):
         self._article_failed(meta, base, "blocked_page", reason, retry)
         return True
 
-    def _walled(self, base: Clipping, block: Block | None, url: str) -> Clipping:
+    def _walled(self, base: Clipping, wall: Block, url: str) -> Clipping:
         """The clipping of an article its site walled off (a block page
         without the article, a 401, 403 or 451): what its listing said,
         flagged (`behind_block`), for a curator to supply the text."""
-        wall = block or Block("access_denied", f"HTTP status at {url}")
         clipping = behind_block(dataclasses.replace(base, flags=[]), base, wall)
         clipping.fetched_at = datetime.now(UTC)
         # No page was read: the listing's bylines are cleaned as a page's are.
@@ -204,13 +203,14 @@ class ArticleMixin(SourceReader):
         states.article_answered(base.source_id or "")
         kind, message = classify_failure(failure)
         block = blocked_response(failure)
-        response = getattr(failure.value, "response", None)
         if block is not None and block.kind == "challenge":
-            reason = f"{block} at {response.url} ({message})"
+            # A block is only ever read from an HTTP error's response.
+            reason = f"{block} at {failure.value.response.url} ({message})"
             if self._challenged(failure.request.meta, base, reason):
                 return
         if block is not None or walled(failure):  # (never a soft 404: an error status)
-            yield self._walled(base, block, failure.request.url)
+            wall = block or Block("access_denied", message)
+            yield self._walled(base, wall, failure.request.url)
             return
         self.crawler.stats.inc_value(f"article/failed/{kind}")
         if kind == "robots":

@@ -55,8 +55,9 @@ WALL_STATUSES = frozenset({401, 403, 451})
 
 def walled(failure: Any) -> bool:
     """Whether ``failure`` is an HTTP answer of `WALL_STATUSES`."""
-    response = getattr(failure.value, "response", None)
-    return isinstance(failure.value, HttpError) and response.status in WALL_STATUSES
+    if not isinstance(failure.value, HttpError):
+        return False
+    return failure.value.response.status in WALL_STATUSES
 
 
 def blocked_response(failure: Any) -> Block | None:

@@ -14,7 +14,7 @@ the first request of a round asks for its rules:
   - **304**: the stored rules, their freshness renewed;
   - **4xx** (404, 403, 410, ...): no rules, everything allowed (RFC 9309
     2.3.1.3), saved as such;
-  - **5xx, or no answer** (a timeout, a reset, a body cut short): "try
+  - **5xx or 429, or no answer** (a timeout, a reset, a body cut short): "try
     later" (RFC 9309 2.3.1.4).  A stored copy fetched less than `MAX_AGE`
     ago is used for the round; without one *nothing* is fetched from the
     host this round: each of its requests fails at once with
@@ -179,7 +179,7 @@ class RobotsCache(RobotsTxtMiddleware):
             return copy.body
         answer = await self._fetch(host, copy)
         now = datetime.now(UTC)
-        if isinstance(answer, Response) and answer.status < 500:
+        if isinstance(answer, Response) and answer.status < 500 and answer.status != 429:
             fresh = self._answered(host, answer, copy, now)
             _keep(store, fresh)
             return fresh.body
@@ -235,7 +235,7 @@ class RobotsCache(RobotsTxtMiddleware):
     def _answered(
         self, host: str, response: Response, copy: RobotsCopy | None, now: datetime
     ) -> RobotsCopy:
-        """The copy to keep after an answer below 500."""
+        """The copy to keep after an answer below 500 (but 429)."""
         seconds = lifetime(response.headers, now)
         if response.status == 304 and copy is not None:
             if not any(response.headers.get(h) for h in (b"Cache-Control", b"Expires")):

@@ -127,17 +127,18 @@ def test_a_stale_copy_is_asked_for_again_conditionally(
     assert after.body == before.body and after.lifetime_s == 1.0
 
 
+@pytest.mark.parametrize("status", [503, 429])
 def test_a_5xx_robots_txt_holds_the_host_back_until_the_next_round(
-    tmp_path: Path, faults: FaultServer
+    tmp_path: Path, faults: FaultServer, status: int
 ) -> None:
-    faults.put("/robots.txt", "busy", content_type=TEXT, status=503)
+    faults.put("/robots.txt", "busy", content_type=TEXT, status=status)
     db, config = site(faults, tmp_path, ("Open", "/a/open.html"))
     first = crawl_round(config)
     assert first.status == "finished", first.output
     assert {s.path for s in faults.log} == {"/robots.txt"}  # once, not retried
     assert len(faults.served("/robots.txt")) == 1
     assert first.error_kind("news") == "robots_unavailable"
-    assert "HTTP 503" in first.errors["news"]
+    assert f"HTTP {status}" in first.errors["news"]
     assert robots_copy(db, faults.base_url(0)) is None
     assert stored(db) == []
 

@@ -24,7 +24,7 @@ the first request of a round asks for its rules:
   - a host that cannot be reached at all (connection refused, a name that
     does not resolve, an address the guard refuses, TLS) is no answer about
     robots.txt: its requests go on and fail with their own error, named as
-    it is.
+    it is; a redirect loop is robots.txt unavailable: everything allowed.
 
 How long a copy stays fresh (`lifetime`): its ``Cache-Control: max-age``
 (``no-store``/``no-cache``: not at all), else its ``Expires`` less its
@@ -62,8 +62,9 @@ MAX_AGE = 24 * 3600.0
 #: Bytes of a robots.txt read (RFC 9309 2.5: at least 500 KiB).
 MAX_BODY = 500 * 1024
 
-#: Why a host cannot be asked at all: its requests fail the same way,
-#: with their own error, so robots.txt is not held against them.
+#: Failures that hold no host back: the host cannot be asked at all (its
+#: requests fail the same way, with their own error), or robots.txt
+#: redirects past the limit (RFC 9309 2.3.1.2: unavailable, so allowed).
 _UNREACHABLE_HOST = frozenset({"dns", "address_refused", "invalid_url", "tls", "redirect"})
 
 

@@ -6,6 +6,7 @@ fetched next round; a 4xx means everything is allowed."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ import pytest
 from scrapy.http import Headers
 
 from scraper.robots import MAX_AGE, lifetime
-from storage import RobotsCopy, open_store
+from storage import RobotsCopy, Store, open_store
 from tests.faultcrawl import article, crawl_round, rss, sources, stored, write_config
 from tests.faultserver import FaultServer
 
@@ -52,6 +53,26 @@ def test_freshness_follows_the_caching_headers_up_to_a_day(
     headers: dict[str, str], seconds: float
 ) -> None:
     assert lifetime(Headers(headers), NOW) == seconds
+
+
+def test_a_copy_is_kept_per_host_and_replaced(store: Store) -> None:
+    host = "https://news.example:8443"
+    first = RobotsCopy(
+        host=host,
+        status=200,
+        body=b"User-agent: *\nDisallow: /private/\n\xff",  # bytes as served
+        etag='"r1"',
+        last_modified=None,
+        fetched_at=NOW,
+        expires_at=NOW + timedelta(hours=1),
+        lifetime_s=3600.0,
+    )
+    store.save_robots_copy(first)
+    assert store.robots_copy(host) == first
+    assert store.robots_copy("http://news.example:8443") is None  # another scheme
+    later = dataclasses.replace(first, status=404, body=b"", etag=None, fetched_at=NOW)
+    store.save_robots_copy(later)
+    assert store.robots_copy(host) == later
 
 
 def robots_copy(db: str, base: str) -> RobotsCopy | None:

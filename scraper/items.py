@@ -60,11 +60,14 @@ STATUSES = ("new", "approved", "rejected", "published")
 #: clipping of its source; ``off_topic`` matched none of its source's topics;
 #: ``invalid`` failed validation; ``out_of_window`` was published before its
 #: source's ``since`` window; ``blocked`` was a block page or refused by
-#: robots.txt; ``failed`` could not be fetched or read, and is retried (the
-#: only outcome that does not settle an entry: see `RETRY_OUTCOMES`);
+#: robots.txt; ``failed`` could not be fetched or read, and is retried (it
+#: does not settle an entry: see `RETRY_OUTCOMES`);
 #: ``given_up`` could not be fetched and never will be tried again: a
 #: permanent failure (404, 410, not HTML, over the size cap, a redirect loop)
-#: or a transient one that outlasted every retry (`scraper.retries`).
+#: or a transient one that outlasted every retry (`scraper.retries`);
+#: ``pending`` was listed but not fetched this round (past the per-round cap,
+#: held back by the round budget or its host's wait, unanswered when the
+#: round stopped): no failure, fetched in a later round.
 OUTCOMES = (
     "stored",
     "duplicate",
@@ -73,11 +76,12 @@ OUTCOMES = (
     "out_of_window",
     "blocked",
     "failed",
+    "pending",
     "given_up",
 )
 
 #: Outcomes that do not settle an entry: it is fetched again in a later round.
-RETRY_OUTCOMES = frozenset({"failed"})
+RETRY_OUTCOMES = frozenset({"failed", "pending"})
 
 #: A round's per-source counts, in report order: the same codes, except that a
 #: stored entry is counted as ``new`` (a new clipping for review), and

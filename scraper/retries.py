@@ -15,6 +15,12 @@ back (`storage.Store.due_retries`).
   address) is given up at once: fetching it again would fail the same way.
 * ``database`` (the article was fetched but could not be judged) is retried
   next round without counting as an attempt: the article did nothing wrong.
+* A 429 or 503 whose ``Retry-After`` runs past the round's end is retried
+  after that wait (at most the longest delay), not after the attempt's.
+* An entry listed but not fetched this round (``pending``: over the
+  per-round cap, held back by the round budget or its host's wait,
+  unanswered when the round stopped) is no failure and costs no attempt
+  (`scraper.source_states.SourceStates.article_pending`).
 """
 
 from __future__ import annotations
@@ -53,10 +59,18 @@ def is_transient(kind: str, message: str) -> bool:
 
 
 def plan(
-    kind: str, message: str, attempts: int, now: datetime, delays: Sequence[float] = DEFAULT_DELAYS
+    kind: str,
+    message: str,
+    attempts: int,
+    now: datetime,
+    delays: Sequence[float] = DEFAULT_DELAYS,
+    retry_after: float | None = None,
 ) -> RetryPlan:
     """The retry state of an entry whose fetch failed with ``kind`` and
-    ``message`` after ``attempts`` earlier failed fetches, at ``now``."""
+    ``message`` after ``attempts`` earlier failed fetches, at ``now``.
+    ``retry_after``, the seconds the server asked to wait (a Retry-After
+    not waited out within the round), replaces the attempt's delay, up to
+    the longest of ``delays``."""
     error = f"{kind}: {message}"
     if kind == "database":
         return RetryPlan("failed", attempts, now, f"retry next round: {error}")
@@ -65,5 +79,6 @@ def plan(
     done = attempts + 1
     if done > len(delays):
         return RetryPlan("given_up", done, None, f"given up after {done} attempts: {error}")
-    wait = timedelta(seconds=delays[done - 1])
+    seconds = delays[done - 1] if retry_after is None else min(retry_after, max(delays))
+    wait = timedelta(seconds=seconds)
     return RetryPlan("failed", done, now + wait, f"attempt {done} failed: {error}")

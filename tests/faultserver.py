@@ -29,10 +29,12 @@ Paths (any host; the query holds a fault's parameters):
                                 white space, compressed; ``header=0`` leaves
                                 out ``Content-Encoding``
 ``/fault/empty``                200 with an empty body
+``/fault/slow?of=PATH&after=S`` the body put at PATH, after S seconds
 =============================  ==============================================
 
 Anything else is answered from the bodies given to `FaultServer.put` (which
-also override the fault paths: that is how a test heals a fault), else 404;
+also override the fault paths: that is how a test heals a fault; one put
+for a single host overrides the one for every host there), else 404;
 a body put with an ``ETag`` header is answered 304 to a request whose
 ``If-None-Match`` names that tag.
 `FaultServer.log` records each request with the bytes sent and whether the
@@ -100,6 +102,7 @@ class FaultServer:
         self._listeners: list[socket.socket] = []
         self._bases: list[str] = []
         self._static: dict[str, _Static] = {}
+        self._host_static: dict[tuple[str, str], _Static] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._open: set[socket.socket] = set()
@@ -164,13 +167,18 @@ class FaultServer:
         content_type: str = "application/rss+xml",
         status: int = 200,
         headers: dict[str, str] | None = None,
+        host: int | None = None,
     ) -> None:
-        """Answer ``path`` (on every host) with ``body`` from now on."""
+        """Answer ``path`` with ``body`` from now on: on every host, or on
+        host number ``host`` only."""
         data = body.encode("utf-8") if isinstance(body, str) else body
+        static = _Static(status, data, {"Content-Type": content_type, **(headers or {})})
         with self._lock:
-            self._static[path] = _Static(
-                status, data, {"Content-Type": content_type, **(headers or {})}
-            )
+            if host is None:
+                self._static[path] = static
+            else:
+                address = urlsplit(self._bases[host]).hostname or ""
+                self._host_static[(address, path)] = static
 
     def body(self, path: str) -> bytes:
         """The body put at ``path``."""
@@ -211,7 +219,8 @@ class FaultServer:
                 return
             with self._lock:
                 self.log.append(request)
-                static = self._static.get(request.path)
+                static = self._host_static.get((request.host, request.path))
+                static = static or self._static.get(request.path)
             try:
                 etag = static.headers.get("ETag") if static is not None else None
                 if etag is not None and request.headers.get("If-None-Match") == etag:
@@ -346,6 +355,14 @@ def _empty(server: FaultServer, conn: socket.socket, req: Served, p: dict[str, s
     _respond(conn, req, 200, {"Content-Type": "application/rss+xml"}, b"")
 
 
+def _slow(server: FaultServer, conn: socket.socket, req: Served, p: dict[str, str]) -> None:
+    if server._stopping.wait(float(p.get("after", 5))):
+        return
+    with server._lock:
+        static = server._static[p["of"]]
+    _respond(conn, req, static.status, static.headers, static.body)
+
+
 _FAULTS: dict[str, Fault] = {
     "silent": _silent,
     "drip": _drip,
@@ -359,6 +376,7 @@ _FAULTS: dict[str, Fault] = {
     "stream": _stream,
     "bomb": _bomb,
     "empty": _empty,
+    "slow": _slow,
 }
 
 # -- raw HTTP ------------------------------------------------------------------------

@@ -138,6 +138,9 @@ class StoreStage(Stage):
             self._entries.extend(self.states.entry_outcomes)
             self.states.entry_outcomes = []
             self.flush(states=final)
+            # After the flush: a listing page read again has its articles'
+            # entries written by now.
+            self.store.forget_entries(self.states.listings_read)
         except DatabaseUnavailable as exc:
             # Counted in flush: the round ends failed.  Nothing of the batch
             # was written, so the next round fetches its articles again.

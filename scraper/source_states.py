@@ -36,8 +36,8 @@ from typing import Any
 
 from config import Source
 from scraper import polling, retries
+from scraper.entry_log import article_entry, listing_entry
 from scraper.items import Clipping
-from scraper.urls import canonical_url, url_hash
 from storage import EntryOutcome, FetchStateUpdate, Store
 
 logger = logging.getLogger("scraper.spiders.round")
@@ -55,9 +55,11 @@ class SourceStates:
         self.updates: dict[str, FetchStateUpdate] = {}
         self.summary: dict[str, Counter[str]] = defaultdict(Counter)
         self.errors: dict[str, str] = {}
-        #: Retry states of entries whose article failed, written with
-        #: `final_states` at the end of the round.
+        #: Retry states of entries whose article failed, and pending
+        #: entries, written with `final_states` at the end of the round.
         self.entry_outcomes: list[EntryOutcome] = []
+        #: ``(source_id, entry_key)`` of the listing pages read again.
+        self.listings_read: list[tuple[str, str]] = []
         # Article requests not yet answered (by the identity of their base
         # clipping, with its earlier failed attempts): a round stopped early
         # records them as pending.
@@ -152,14 +154,6 @@ class SourceStates:
             next_due_at=now + timedelta(seconds=delay),
         )
 
-    def read_again(self, source_id: str) -> None:
-        """Leave ``source_id``'s stored validators as they are, so the next
-        round reads its listing whole again (a further listing page was not
-        read this round)."""
-        state = self.updates.get(source_id)
-        if state is not None:
-            self.updates[source_id] = state.without_validators()
-
     # -- its articles ------------------------------------------------------------
 
     def article_requested(self, base: Clipping, attempts: int = 0) -> None:
@@ -177,28 +171,81 @@ class SourceStates:
         now = datetime.now(UTC)
         self.summary[base.source_id or ""]["pending"] += 1
         self.entry_outcomes.append(
-            _entry(base, "pending", why, now, attempts, now + timedelta(seconds=retry_in))
+            article_entry(base, "pending", why, now, attempts, now + timedelta(seconds=retry_in))
         )
 
-    def article_done(self, source_id: str, failed: str | None = None) -> None:
-        """Settle a further listing page (a child sitemap, a section's next
-        page); ``failed`` is ``"<kind>: <message>"`` (kind from
-        `scraper.errors`) when it came to nothing: the source's stored
-        validators are then left as they were, so the next round reads its
-        listing whole again."""
-        if not failed:
-            return
+    # -- its further listing pages (child sitemaps, a section's next pages) ----
+
+    def listing_pending(
+        self,
+        source_id: str,
+        url: str,
+        where: dict[str, int],
+        why: str,
+        retry_in: float = 0.0,
+        attempts: int = 0,
+    ) -> None:
+        """Record the listing page at ``url`` (``where``: its
+        ``listing_page`` or ``sitemap_depth``) as not read this round
+        (``why``), due again in ``retry_in`` seconds: the entry log brings
+        it back (`storage.entries`), so the source's validators are saved."""
+        now = datetime.now(UTC)
+        self.entry_outcomes.append(
+            listing_entry(
+                source_id,
+                url,
+                where,
+                "pending",
+                why,
+                now,
+                attempts,
+                now + timedelta(seconds=retry_in),
+            )
+        )
+
+    def listing_failed(
+        self,
+        source_id: str,
+        url: str,
+        where: dict[str, int],
+        kind: str,
+        message: str,
+        attempts: int,
+        delays: Sequence[float],
+    ) -> None:
+        """The listing page at ``url`` failed with ``kind`` and ``message``:
+        its entry gets a retry state like an article's (`scraper.retries`),
+        the error goes on the source row; the source's validators are
+        saved all the same."""
+        now = datetime.now(UTC)
+        retry = retries.plan(kind, message, attempts, now, delays)
         self.summary[source_id]["failed"] += 1
-        self.errors.setdefault(source_id, failed)
+        self.errors.setdefault(source_id, f"{kind}: {message}")
+        self.entry_outcomes.append(
+            listing_entry(
+                source_id,
+                url,
+                where,
+                retry.outcome,
+                retry.reason,
+                now,
+                retry.attempts,
+                retry.retry_at,
+            )
+        )
         state = self.updates.get(source_id)
         if state is not None:
-            kind, _, message = failed.partition(": ")
             self.updates[source_id] = dataclasses.replace(
-                state.without_validators(),
-                last_error_at=datetime.now(UTC),
-                last_error=f"listing: {message}"[:2000],
+                state,
+                last_error_at=now,
+                last_error=f"listing {url}: {retry.reason}"[:2000],
                 last_error_kind=kind,
             )
+
+    def listing_read(self, source_id: str, entry_key: str) -> None:
+        """A listing page brought back by its entry was read: its entry
+        goes (`listings_read`, removed at the end of the round)."""
+        self.listings_read.append((source_id, entry_key))
 
     def article_failed(
         self,
@@ -224,7 +271,7 @@ class SourceStates:
         self.summary[source_id]["failed"] += 1
         self.errors.setdefault(source_id, f"{kind}: {message}")
         self.entry_outcomes.append(
-            _entry(base, retry.outcome, retry.reason, now, retry.attempts, retry.retry_at)
+            article_entry(base, retry.outcome, retry.reason, now, retry.attempts, retry.retry_at)
         )
         state = self.updates.get(source_id)
         if state is not None:
@@ -251,30 +298,3 @@ class SourceStates:
         return self.store.publishing_activity([source_id], now, self.policy.window_s).get(
             source_id
         )
-
-
-def _entry(
-    base: Clipping,
-    outcome: str,
-    reason: str,
-    now: datetime,
-    attempts: int,
-    retry_at: datetime | None,
-) -> EntryOutcome:
-    """The seen-entry row of ``base``'s entry, with what its listing said
-    (an extracted text is no listing's: a retry reads the page again)."""
-    listing = base.to_dict()
-    if base.text_from not in ("feed", "feed-summary"):
-        listing["text"], listing["text_from"] = "", None
-    return EntryOutcome(
-        source_id=base.source_id or "",
-        entry_key=base.entry_key or base.url_hash or base.url,
-        url_hash=base.url_hash or url_hash(canonical_url(base.url)),
-        outcome=outcome,
-        reason=reason[:500],
-        seen_at=now,
-        attempts=attempts,
-        retry_at=retry_at,
-        url=base.url,
-        listing=listing,
-    )

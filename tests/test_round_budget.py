@@ -1,8 +1,9 @@
 """A round's length is set by politeness, not by faults (issue #12, part 4):
 no in-round retry of a timeout or a cut body, a Retry-After past the round's
-end moved to a later round, and ``crawl.round_budget`` stopping the hosts;
-whatever is not fetched is recorded ``pending`` and fetched later, none
-lost, none duplicated."""
+end moved to a later round, and ``crawl.round_budget`` stopping the hosts.
+Nothing listed is lost: whatever is not fetched (held back, past the
+per-round cap, a listing page that failed) is recorded on an entry and
+fetched later, none twice, while the source's validators are saved."""
 
 from __future__ import annotations
 
@@ -257,3 +258,56 @@ def test_entries_past_the_per_round_cap_are_pending_not_hidden_by_the_validators
     fetched = [s.path for s in faults.log if s.path.startswith("/a/")]
     assert sorted(fetched) == sorted(p for _, p in stories)
     assert len(stored(db)) == 5
+
+
+def test_a_failed_listing_page_is_an_entry_and_comes_back_though_page_one_is_unchanged(
+    tmp_path: Path, faults: FaultServer
+) -> None:
+    """A section's second page fails: its source's validators are saved
+    (page one answers 304 next time), and the page's own entry brings it
+    back; once read, the entry goes and the page is not fetched again."""
+    db = f"sqlite:///{tmp_path / 'presscut.db'}"
+    base = faults.base_url(1)
+    stories = [(f"Quay story {n}", f"/news/{n}.html") for n in range(4)]
+    for n, (title, path) in enumerate(stories):
+        faults.put(path, story(title, n), content_type=HTML)
+
+    def listing(items: list[tuple[str, str]], following: str | None) -> str:
+        links = "".join(f"<li><a href='{base}{p}'>{t}</a></li>" for t, p in items)
+        more = f"<a rel='next' href='{base}{following}'>Next page</a>" if following else ""
+        return f"<!doctype html><html><body><ul>{links}</ul>{more}</body></html>"
+
+    page_two = "/press/page2.html"
+    faults.put(
+        "/press/", listing(stories[:2], page_two), content_type=HTML, headers={"ETag": '"p1"'}
+    )
+    faults.put(page_two, "<h1>Error</h1>", content_type=HTML, status=500)
+    folder = tmp_path / "config"
+    write_config(folder, db, {}, crawl={"article_retry_delays": ["1s", "1h"]})
+    (folder / "sources.toml").write_text(
+        f'[[sources]]\nid = "press"\noutlet = "Press"\nkind = "section"\n'
+        f'url = "{base}/press/"\nurl_pattern = "/news/"\n',
+        encoding="utf-8",
+    )
+
+    first = crawl_round(folder)
+    assert first.status == "finished", first.output
+    assert first.summary["press"]["new"] == 2 and first.summary["press"]["failed"] == 1
+    assert sources(db)["press"].etag == '"p1"'
+    assert entry_rows(db)[f"{base}{page_two}"][:1] == ("failed",)
+
+    faults.put(page_two, listing(stories[2:], None), content_type=HTML)
+    time.sleep(1.5)
+    second = crawl_round(folder)
+    assert second.status == "finished", second.output
+    assert faults.served("/press/")[-1].headers.get("If-None-Match") == '"p1"'
+    assert len(faults.served(page_two)) == 2
+    assert second.summary["press"]["new"] == 2
+    assert f"{base}{page_two}" not in entry_rows(db)
+
+    third = crawl_round(folder)
+    assert third.status == "finished", third.output
+    assert len(faults.served(page_two)) == 2
+    fetched = [s.path for s in faults.log if s.path.startswith("/news/")]
+    assert sorted(fetched) == sorted(p for _, p in stories)
+    assert sorted(c.url for c in stored(db)) == sorted(f"{base}{p}" for _, p in stories)

@@ -29,12 +29,20 @@ from scrapy.http import Response
 
 from config import Source
 from scraper.blocks import Block
+from scraper.entry_log import LISTING_PREFIX
 from scraper.errors import Drop, LeftForNextRound, classify_failure
 from scraper.extraction_pool import ExtractionPool, Page, Reading
 from scraper.items import Clipping
 from scraper.politeness import RETRY_AFTER
-from scraper.spiders.responses import SourceReader, blocked_response, headers
+from scraper.spiders.responses import (
+    LISTING_PLACES,
+    SourceReader,
+    blocked_response,
+    headers,
+    listing_place,
+)
 from scraper.urls import canonical_url, url_hash
+from storage import RetryEntry
 
 logger = logging.getLogger(__name__)
 
@@ -90,22 +98,33 @@ class ArticleMixin(SourceReader):
         return requests
 
     def listing_failed(self, failure: Any) -> None:
-        """Errback of a child sitemap or a further listing page: the source
-        still read, but the next round reads it whole again."""
-        source: Source = failure.request.meta["source"]
+        """Errback of a child sitemap or a further listing page: recorded on
+        an entry of its own (`scraper.entry_log.listing_key`), which
+        brings it back in a later round: pending when it was not sent, with
+        a retry state when it failed.  The source's validators are saved
+        all the same."""
+        meta = failure.request.meta
+        source: Source = meta["source"]
+        states = self.context.states
+        url, where, attempts = failure.request.url, listing_place(meta), meta.get("attempts", 0)
         if isinstance(failure.value, LeftForNextRound):
-            # Not sent, no error: the next round reads the listing again.
             self.crawler.stats.inc_value(f"{source.kind}/left_for_next_round")
-            self.context.states.read_again(source.id)
+            left = failure.value
+            states.listing_pending(source.id, url, where, str(left), left.retry_in, attempts)
             return
         kind, message = classify_failure(failure)
         self.crawler.stats.inc_value(f"{source.kind}/failed/{kind}")
         logger.warning(
-            "listing fetch failed: %s",
-            message,
-            extra={"source": source.id, "url": failure.request.url},
+            "listing fetch failed: %s", message, extra={"source": source.id, "url": url}
         )
-        self.context.states.article_done(source.id, failed=f"{kind}: {message}")
+        delays = self.context.config.settings.crawl.article_retry_delays
+        states.listing_failed(source.id, url, where, kind, message, attempts, delays)
+
+    def listing_answered(self, response: Response) -> None:
+        """A listing page was read: the entry that brought it back goes."""
+        key = response.meta.get("listing_entry")
+        if key:
+            self.context.states.listing_read(response.meta["source"].id, key)
 
     async def parse_article(self, response: Response) -> AsyncIterator[Clipping]:
         base: Clipping = response.meta["clipping"]
@@ -218,6 +237,9 @@ class ArticleMixin(SourceReader):
         requests = []
         for entry in self.context.store.due_retries(list(by_id), now):
             source = by_id[entry.source_id]
+            if entry.entry_key.startswith(LISTING_PREFIX):
+                requests.append(self._listing_request(entry, source))
+                continue
             if self._requested[source.id] >= limit:
                 continue
             base = Clipping.from_dict(entry.listing or {}) if entry.listing else None
@@ -232,6 +254,30 @@ class ArticleMixin(SourceReader):
             requests.append(self._article_request(base, source, attempts=entry.attempts))
         self.crawler.stats.inc_value("article/retries_due", len(requests))
         return requests
+
+    def _listing_request(self, entry: RetryEntry, source: Source) -> scrapy.Request:
+        """A listing page brought back by its entry, read as it was meant
+        to be: a child sitemap, or a section's page."""
+        where = {k: int(v) for k, v in (entry.listing or {}).items() if k in LISTING_PLACES}
+        if "sitemap_depth" in where or source.kind == "sitemap":
+            callback = self.parse_child_sitemap
+        else:
+            callback = self.parse_listing
+        return scrapy.Request(
+            entry.url,
+            callback=callback,
+            errback=self.listing_failed,
+            meta={
+                "source": source,
+                **where,
+                "attempts": entry.attempts,
+                "listing_entry": entry.entry_key,
+            },
+            priority=10,
+            # Filtered as a repeat: a sitemap index read whole again lists
+            # the same child, and this request, sent first, reads it once.
+            dont_filter=False,
+        )
 
     def _article_request(
         self, base: Clipping, source: Source, attempts: int = 0

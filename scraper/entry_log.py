@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from scraper.items import Clipping
+from scraper.retries import RetryPlan
 from scraper.urls import canonical_url, url_hash
 from storage import EntryOutcome
 
@@ -27,16 +28,16 @@ def listing_key(url: str) -> str:
     return LISTING_PREFIX + url
 
 
-def article_entry(
-    base: Clipping,
-    outcome: str,
-    reason: str,
-    now: datetime,
-    attempts: int,
-    retry_at: datetime | None,
-) -> EntryOutcome:
-    """The seen-entry row of ``base``'s entry, with what its listing said
-    (an extracted text is no listing's: a retry reads the page again)."""
+def pending(why: str, attempts: int, retry_at: datetime) -> RetryPlan:
+    """The state of an entry listed but not fetched (``why``): its
+    ``attempts`` unchanged, due again at ``retry_at``."""
+    return RetryPlan("pending", attempts, retry_at, why)
+
+
+def article_entry(base: Clipping, state: RetryPlan, now: datetime) -> EntryOutcome:
+    """The seen-entry row of ``base``'s entry in ``state``, with what its
+    listing said (an extracted text is no listing's: a retry reads the
+    page again)."""
     listing = base.to_dict()
     if base.text_from not in ("feed", "feed-summary"):
         listing["text"], listing["text_from"] = "", None
@@ -44,36 +45,29 @@ def article_entry(
         source_id=base.source_id or "",
         entry_key=base.entry_key or base.url_hash or base.url,
         url_hash=base.url_hash or url_hash(canonical_url(base.url)),
-        outcome=outcome,
-        reason=reason[:500],
+        outcome=state.outcome,
+        reason=state.reason[:500],
         seen_at=now,
-        attempts=attempts,
-        retry_at=retry_at,
+        attempts=state.attempts,
+        retry_at=state.retry_at,
         url=base.url,
         listing=listing,
     )
 
 
 def listing_entry(
-    source_id: str,
-    url: str,
-    where: dict[str, int],
-    outcome: str,
-    reason: str,
-    now: datetime,
-    attempts: int,
-    retry_at: datetime | None,
+    source_id: str, url: str, where: dict[str, int], state: RetryPlan, now: datetime
 ) -> EntryOutcome:
     """The seen-entry row of the listing page at ``url`` of ``source_id``
-    (``where``: its ``listing_page`` or ``sitemap_depth``)."""
+    (``where``: its ``listing_page`` or ``sitemap_depth``) in ``state``."""
     return EntryOutcome(
         source_id=source_id,
         entry_key=listing_key(url),
-        outcome=outcome,
-        reason=reason[:500],
+        outcome=state.outcome,
+        reason=state.reason[:500],
         seen_at=now,
-        attempts=attempts,
-        retry_at=retry_at,
+        attempts=state.attempts,
+        retry_at=state.retry_at,
         url=url,
         listing=where,
     )

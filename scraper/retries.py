@@ -41,8 +41,9 @@ DEFAULT_DELAYS = (3600.0, 6 * 3600.0, 24 * 3600.0)
 @dataclass(frozen=True, slots=True)
 class RetryPlan:
     """What to record on a failed entry: ``outcome`` (``failed`` or
-    ``given_up``), ``attempts`` so far, ``retry_at`` (``None`` when given
-    up) and ``reason`` for the curator."""
+    ``given_up``; ``pending`` for one not fetched at all), ``attempts`` so
+    far, ``retry_at`` (``None`` when given up) and ``reason`` for the
+    curator."""
 
     outcome: str
     attempts: int

@@ -36,7 +36,7 @@ from typing import Any
 
 from config import Source
 from scraper import polling, retries
-from scraper.entry_log import article_entry, listing_entry
+from scraper.entry_log import article_entry, listing_entry, pending
 from scraper.items import Clipping
 from storage import EntryOutcome, FetchStateUpdate, Store
 
@@ -171,7 +171,7 @@ class SourceStates:
         now = datetime.now(UTC)
         self.summary[base.source_id or ""]["pending"] += 1
         self.entry_outcomes.append(
-            article_entry(base, "pending", why, now, attempts, now + timedelta(seconds=retry_in))
+            article_entry(base, pending(why, attempts, now + timedelta(seconds=retry_in)), now)
         )
 
     # -- its further listing pages (child sitemaps, a section's next pages) ----
@@ -195,11 +195,8 @@ class SourceStates:
                 source_id,
                 url,
                 where,
-                "pending",
-                why,
+                pending(why, attempts, now + timedelta(seconds=retry_in)),
                 now,
-                attempts,
-                now + timedelta(seconds=retry_in),
             )
         )
 
@@ -221,18 +218,7 @@ class SourceStates:
         retry = retries.plan(kind, message, attempts, now, delays)
         self.summary[source_id]["failed"] += 1
         self.errors.setdefault(source_id, f"{kind}: {message}")
-        self.entry_outcomes.append(
-            listing_entry(
-                source_id,
-                url,
-                where,
-                retry.outcome,
-                retry.reason,
-                now,
-                retry.attempts,
-                retry.retry_at,
-            )
-        )
+        self.entry_outcomes.append(listing_entry(source_id, url, where, retry, now))
         state = self.updates.get(source_id)
         if state is not None:
             self.updates[source_id] = dataclasses.replace(
@@ -270,9 +256,7 @@ class SourceStates:
         retry = retries.plan(kind, message, attempts, now, delays, retry_in)
         self.summary[source_id]["failed"] += 1
         self.errors.setdefault(source_id, f"{kind}: {message}")
-        self.entry_outcomes.append(
-            article_entry(base, retry.outcome, retry.reason, now, retry.attempts, retry.retry_at)
-        )
+        self.entry_outcomes.append(article_entry(base, retry, now))
         state = self.updates.get(source_id)
         if state is not None:
             self.updates[source_id] = dataclasses.replace(

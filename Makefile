@@ -39,6 +39,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/extraction.py
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/repoll.py
+	$(BIN)/python benchmarks/faults.py
 	@if [ -f benchmarks/memory.py ]; then $(BIN)/python benchmarks/memory.py; fi
 	$(BIN)/python benchmarks/store.py
 

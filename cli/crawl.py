@@ -108,6 +108,8 @@ def print_report(report: RoundResult) -> None:
     if quiet:
         console.print(f"{quiet} source(s) polled with nothing new")
     console.print(f"{report.new} new clipping(s) stored")
+    for host, what in sorted(report.stopped.items()):
+        console.print(f"host {host} stopped: {what}", highlight=False, markup=False)
     if report.errors.get("database"):
         errors.print(f"database error: {report.errors['database']}")
     elif report.stats.get("store/failed_batches"):

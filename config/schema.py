@@ -242,6 +242,11 @@ class Crawl(_Strict):
     host_error_budget: int = Field(
         8, ge=1, description="transient failures in a row before a host is left for the round"
     )
+    round_budget: Duration = Field(
+        600.0,
+        description="how long a round hands out requests; what is not sent by then is left, "
+        "pending, for the next round",
+    )
     max_articles_per_source: int = Field(
         200, ge=1, description="new articles requested per source and round"
     )

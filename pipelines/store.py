@@ -7,10 +7,11 @@ fetched again.
 
 Ordering contract: a batch is written in one transaction; the spider's fetch
 state (feed validators, body hashes, errors, next due times, kept by the
-round's `SourceStates`) and the retry state of the entries whose article
-failed are written only at the end of the round, after the last batch.  A round killed midway
-therefore never marks a feed as seen while some of its articles are unstored:
-the next round re-reads the feed and fetches exactly what is missing.
+round's `SourceStates`), the retry state of the entries whose article
+failed and the pending entries (listed, not fetched: unanswered when the
+round stopped, held back, past the cap) are written only at the end of the
+round, after the last batch, in one transaction.  The entry log then brings
+back exactly what is missing, however the feed answers next round.
 """
 
 from __future__ import annotations
@@ -132,9 +133,14 @@ class StoreStage(Stage):
 
     def close_spider(self) -> None:
         try:
+            # First: it records the unanswered requests as pending entries.
+            final = self.states.final_states()
             self._entries.extend(self.states.entry_outcomes)
             self.states.entry_outcomes = []
-            self.flush(states=self.states.final_states())
+            self.flush(states=final)
+            # After the flush: a listing page read again has its articles'
+            # entries written by now.
+            self.store.forget_entries(self.states.listings_read)
         except DatabaseUnavailable as exc:
             # Counted in flush: the round ends failed.  Nothing of the batch
             # was written, so the next round fetches its articles again.

@@ -25,7 +25,19 @@ logger = logging.getLogger("presscut.round")
 STATUSES = ("finished", "failed", "interrupted", "busy", "crashed")
 
 #: Fields a child process reports (the rest are measured by its parent).
-REPORTED = ("status", "run_id", "summary", "errors", "peak_rss_kib", "workers_peak_rss_kib")
+REPORTED = (
+    "status",
+    "run_id",
+    "summary",
+    "errors",
+    "stopped",
+    "peak_rss_kib",
+    "workers_peak_rss_kib",
+)
+
+#: Stats key prefix under which the politeness middleware reports a host it
+#: stopped handing requests to (`scraper.round_budget`).
+STOPPED_PREFIX = "politeness/round_stopped/"
 
 
 @dataclass
@@ -35,8 +47,11 @@ class RoundResult:
     ``summary[source_id][outcome]`` counts what became of each polled
     source's entries (outcomes from `scraper.items.ROUND_OUTCOMES`);
     ``errors`` holds the first error per source (``"<kind>: <message>"``)
-    and, under ``"database"``, a run that could not be recorded; ``stats``
-    are Scrapy's (in-process rounds only).  For a round in a child process,
+    and, under ``"database"``, a run that could not be recorded;
+    ``stopped`` names each host the round stopped handing requests to (its
+    round budget spent, or a Retry-After past its end), with how many
+    requests it left for a later round, whose entries the sources count as
+    ``pending``; ``stats`` are Scrapy's (in-process rounds only).  For a round in a child process,
     ``seconds`` and ``exitcode`` are measured by the parent and peak RSS
     figures are in KiB, as the kernel counted them, for the child and for
     the largest of its workers."""
@@ -45,6 +60,7 @@ class RoundResult:
     run_id: int | None = None
     summary: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    stopped: dict[str, str] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     peak_rss_kib: int | None = None
@@ -54,6 +70,15 @@ class RoundResult:
     @property
     def new(self) -> int:
         return sum(counts.get("new", 0) for counts in self.summary.values())
+
+    @staticmethod
+    def stopped_hosts(stats: dict[str, Any]) -> dict[str, str]:
+        """``host -> what was left and why`` from a round's Scrapy stats."""
+        return {
+            key.removeprefix(STOPPED_PREFIX): str(value)
+            for key, value in stats.items()
+            if key.startswith(STOPPED_PREFIX)
+        }
 
     def reported(self) -> dict[str, Any]:
         """The fields a child process writes for its parent (JSON-safe)."""
@@ -65,7 +90,8 @@ def log_sources(config: Config, store: Store, result: RoundResult) -> None:
     """One log line per source polled in ``result``'s run, all with the keys
     ``source``, ``url`` and ``outcome``: ``failed`` (its own URL failed),
     ``partial`` (some articles failed), ``new`` (clippings stored) or
-    ``nothing_new``."""
+    ``nothing_new``; then one per host the round stopped (``outcome``
+    ``stopped``, with ``host``)."""
     urls = {s.id: s.url for s in config.sources}
     summary, errors = result.summary, result.errors
     states = store.fetch_states(list(summary))
@@ -90,11 +116,21 @@ def log_sources(config: Config, store: Store, result: RoundResult) -> None:
                 "url": urls.get(source_id, ""),
                 "outcome": outcome,
                 "run_id": result.run_id,
-                **{k: counts.get(k, 0) for k in ("new", "duplicate", "off_topic", "failed")},
+                **{
+                    k: counts.get(k, 0)
+                    for k in ("new", "duplicate", "off_topic", "failed", "pending")
+                },
                 "failure_score": state.failure_score if state else None,
                 "next_due": state.next_due_at.isoformat() if state and state.next_due_at else None,
                 "error": errors.get(source_id),
             },
+        )
+
+    for host, what in sorted(result.stopped.items()):
+        logger.warning(
+            "host stopped: %s",
+            what,
+            extra={"host": host, "run_id": result.run_id, "outcome": "stopped"},
         )
 
 
@@ -110,6 +146,8 @@ def log_round(result: RoundResult) -> None:
             "status": result.status,
             "sources": len(result.summary),
             "new": result.new,
+            "pending": sum(c.get("pending", 0) for c in result.summary.values()),
+            "hosts_stopped": result.stopped or None,
             "seconds": round(result.seconds, 1),
             "peak_rss_mib": _mib(result.peak_rss_kib),
             "workers_peak_rss_mib": _mib(result.workers_peak_rss_kib),

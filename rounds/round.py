@@ -96,4 +96,11 @@ def _crawl(
             # recorded, but the caller still learns what happened.
             status = "failed"
             errors["database"] = f"could not record the run: {exc.__class__.__name__}: {exc}"
-    return RoundResult(run_id=run_id, status=status, summary=summary, errors=errors, stats=stats)
+    return RoundResult(
+        run_id=run_id,
+        status=status,
+        summary=summary,
+        errors=errors,
+        stopped=RoundResult.stopped_hosts(stats),
+        stats=stats,
+    )

@@ -40,6 +40,10 @@ The crawl core's own exceptions, all declared here::
     |                             RoundContext (a bare ``scrapy crawl``)
     +-- HostBudgetSpent           a request not sent: its host's error budget
     |                             is spent this round (the message names the host)
+    +-- LeftForNextRound          a request not sent: the round's time is spent
+    |                             (``crawl.round_budget``) or its host asked for a
+    |                             wait past the round's end; no error, its entry
+    |                             is pending for a later round
     +-- ValueError
     |   +-- ExtractionError       page bytes that are no HTML document
     +-- scrapy.exceptions.IgnoreRequest
@@ -141,6 +145,18 @@ class HostBudgetSpent(Exception):
         )
 
 
+class LeftForNextRound(Exception):
+    """A request not sent this round, through no fault of its own: the
+    round's time (``crawl.round_budget``) is spent, or its host asked for a
+    wait (``Retry-After``) past the round's end.  ``retry_in`` is how many
+    seconds from now the host wants to be left alone (0: any later round).
+    Not an error: its entry is recorded ``pending`` for a later round."""
+
+    def __init__(self, host: str, why: str, retry_in: float = 0.0) -> None:
+        self.host, self.why, self.retry_in = host, why, retry_in
+        super().__init__(f"left for a later round: host {host}: {why}")
+
+
 class Drop(DropItem):
     """An expected drop, logged at INFO, with the outcome to record (one of
     `scraper.items.OUTCOMES`)."""
@@ -183,6 +199,10 @@ def classify_exception(exc: BaseException, request: Any = None) -> tuple[str, st
         return classify_exception(exc.last, request)[0], str(exc)
     if isinstance(exc, HttpError):
         return _http_status(exc.response)
+    if isinstance(exc, LeftForNextRound):
+        # Read by the errbacks before any classifying; a time limit, if
+        # anything reaches here.
+        return "timeout", str(exc)
     if isinstance(exc, AddressRefused):
         return "address_refused", str(exc)
     if isinstance(exc, RobotsUnavailable):

@@ -62,11 +62,13 @@ STATUSES = ("new", "approved", "rejected", "published")
 #: ``invalid`` failed validation; ``out_of_window`` was published before its
 #: source's ``since`` window; ``blocked`` was refused by robots.txt (or,
 #: logged by earlier versions, a block page); ``failed`` could not be
-#: fetched or read, and is retried (the only outcome that does not settle an
-#: entry: see `RETRY_OUTCOMES`); ``given_up`` could not be fetched and never
-#: will be tried again: a permanent failure (404, 410, a soft 404, not HTML,
-#: over the size cap, a redirect loop) or a transient one that outlasted
-#: every retry (`scraper.retries`).
+#: fetched or read, and is retried (it does not settle an entry: see
+#: `RETRY_OUTCOMES`); ``given_up`` could not be fetched and never will be
+#: tried again: a permanent failure (404, 410, a soft 404, not HTML, over the
+#: size cap, a redirect loop) or a transient one that outlasted every retry
+#: (`scraper.retries`); ``pending`` was listed but not fetched this round
+#: (past the per-round cap, held back by the round budget or its host's wait,
+#: unanswered when the round stopped): no failure, fetched in a later round.
 OUTCOMES = (
     "stored",
     "duplicate",
@@ -75,11 +77,12 @@ OUTCOMES = (
     "out_of_window",
     "blocked",
     "failed",
+    "pending",
     "given_up",
 )
 
 #: Outcomes that do not settle an entry: it is fetched again in a later round.
-RETRY_OUTCOMES = frozenset({"failed"})
+RETRY_OUTCOMES = frozenset({"failed", "pending"})
 
 #: A round's per-source counts, in report order: the same codes, except that a
 #: stored entry is counted as ``new`` (a new clipping for review), and

@@ -20,7 +20,16 @@ Two downloader middlewares, both in ``DOWNLOADER_MIDDLEWARES``:
     host*: a 429 or 503 for its ``Retry-After`` (seconds or an HTTP date),
     anything else for ``retry_backoff`` seconds doubled for each failure in a
     row; never longer than ``retry_after_max``.  The request is then retried,
-    up to ``RETRY_TIMES``;
+    up to ``RETRY_TIMES``, except after a timeout or a body cut short
+    (`NOT_RETRIED_IN_ROUND`): another try would cost the round another
+    ``download_timeout``, so the entry's retry state (`scraper.retries`)
+    takes it to a later round;
+  - **round budget** (`scraper.round_budget`): once the round has run for
+    ``crawl.round_budget``, no host gets a new request, and a host whose
+    ``Retry-After`` is longer than what is left of the round gets none
+    either: the request that asked is not retried (its entry's retry time
+    is the Retry-After), the host's others are answered with
+    `LeftForNextRound`, unsent, and wait for a later round;
   - **error budget**: after ``host_error_budget`` transient failures in a row
     from one host, its remaining requests of the round are not sent: each
     fails at once with the host's last status, or with `HostBudgetSpent`
@@ -51,19 +60,36 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import DownloadTimeoutError, ResponseDataLossError
 from scrapy.http import Response
 from scrapy.utils.misc import load_object
 from scrapy.utils.response import response_status_message
+from twisted.internet.error import TCPTimedOutError
+from twisted.internet.error import TimeoutError as ConnectTimeout
 from twisted.python.failure import Failure
 
 from config.schema import Crawl
 from scraper.addresses import refusal_for
-from scraper.errors import HostBudgetSpent
+from scraper.errors import HostBudgetSpent, LeftForNextRound
+from scraper.round_budget import RoundBudget
 
 logger = logging.getLogger(__name__)
 
 #: Request meta key marking a request failed at once by a spent error budget.
 REPLAYED = "presscut_budget_spent"
+#: Request meta key: the Retry-After (seconds) of an answer not retried
+#: because the wait runs past the round's end.
+RETRY_AFTER = "presscut_retry_after"
+
+#: Failures a host is paused and counted for but never retried within the
+#: round: a timeout has cost a whole ``download_timeout`` already, and a
+#: body cut short (a never-ending or broken stream) would be cut again.
+NOT_RETRIED_IN_ROUND = (
+    DownloadTimeoutError,
+    ResponseDataLossError,
+    ConnectTimeout,
+    TCPTimedOutError,
+)
 
 
 def retry_after_seconds(value: str | bytes | None, now: datetime | None = None) -> float | None:
@@ -182,8 +208,12 @@ class PolitenessMiddleware:
         )
         #: Crawl-delay in force per host, in seconds.
         self.floors: dict[str, float] = {}
+        self.round = RoundBudget(crawl.round_budget)
+        self._timer: Any = None
         crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Self:
@@ -195,6 +225,52 @@ class PolitenessMiddleware:
 
     def _host(self, request: Request) -> str:
         return str(self._downloader.get_slot_key(request))
+
+    # -- round budget ------------------------------------------------------------
+
+    def spider_opened(self, spider: Any) -> None:
+        # Rounds only: checking or discovering a source is no round.
+        if getattr(spider, "name", None) != "round":
+            return
+        from twisted.internet import reactor
+
+        self.round.start()
+        self._timer = reactor.callLater(self.round.budget, self._round_spent)
+
+    def spider_closed(self, spider: Any) -> None:
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        for host, what in self.round.report().items():
+            self.crawler.stats.set_value(f"politeness/round_stopped/{host}", what)
+
+    def _round_spent(self) -> None:
+        """The round's time is up: what waits in any host's slot is left
+        for a later round, unsent; later requests are held back by
+        `process_request`."""
+        self.round.spend()
+        self.crawler.stats.set_value("politeness/round_budget_spent", True)
+        logger.warning(
+            "round budget of %gs spent: requests not sent yet are left for the next round",
+            self.round.budget,
+        )
+        for host in list(self._downloader.slots):
+            self._leave(host)
+
+    def _hold(self, request: Request, host: str) -> LeftForNextRound | None:
+        held = self.round.hold(host)
+        if held is not None:
+            self.crawler.stats.inc_value("politeness/left_for_next_round")
+        return held
+
+    def _leave(self, host: str) -> None:
+        """Answer the requests waiting in ``host``'s slot with
+        `LeftForNextRound`, unsent."""
+        slot = self._downloader.slots.get(host)
+        while slot is not None and slot.queue:
+            request, waiting = slot.queue.popleft()
+            held = self._hold(request, host)
+            assert held is not None, "a host is left only once it is stopped"
+            waiting.errback(Failure(held))
 
     # -- Crawl-delay -------------------------------------------------------------
 
@@ -233,6 +309,9 @@ class PolitenessMiddleware:
         if host in self.floors:
             # AutoThrottle would otherwise lower the delay below the floor.
             request.meta["autothrottle_dont_adjust_delay"] = True
+        held = self._hold(request, host)
+        if held is not None:
+            raise held
         state = self.ledger.spent(host)
         if state is None or request.meta.get("dont_retry"):
             return None
@@ -279,11 +358,25 @@ class PolitenessMiddleware:
             retry_after = retry_after_seconds(response.headers.get(b"Retry-After"))
             if retry_after is not None:
                 self.crawler.stats.inc_value("politeness/retry_after")
-        self._pause(request, self.ledger.failed(host, response, retry_after))
+        wait = self.ledger.failed(host, response, retry_after)
+        if retry_after is not None and wait > self.round.remaining():
+            # Not waited out: this answer stands (its entry is retried after
+            # the Retry-After), and the host's other requests wait for a
+            # later round.
+            request.meta[RETRY_AFTER] = retry_after
+            self.round.close(
+                host, f"Retry-After {retry_after:g}s runs past the round", retry_after
+            )
+            self.crawler.stats.inc_value("politeness/retry_after_past_round")
+            self._leave(host)
+            return
+        self._pause(request, wait)
         self._drain(host)
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
         if request.meta.get(REPLAYED) or response.status not in self.retry_codes:
+            return response
+        if request.meta.get(RETRY_AFTER) is not None:
             return response
         if not self._retryable(request) or self._give_up(request):
             return response
@@ -291,7 +384,7 @@ class PolitenessMiddleware:
         return self._retry(request, reason) or response
 
     def process_exception(self, request: Request, exception: Exception) -> Request | None:
-        if request.meta.get(REPLAYED):
+        if request.meta.get(REPLAYED) or isinstance(exception, LeftForNextRound):
             return None
         if refusal_for(urlsplit(request.url).hostname or ""):
             # The guard refused what the name resolves to: asking again
@@ -306,6 +399,9 @@ class PolitenessMiddleware:
         self._pause(request, self.ledger.failed(host, exception))
         self._drain(host)
         if self._give_up(request):
+            return None
+        if isinstance(exception, NOT_RETRIED_IN_ROUND):
+            self.crawler.stats.inc_value("politeness/not_retried_in_round")
             return None
         return self._retry(request, exception)
 

@@ -20,6 +20,12 @@ back (`storage.Store.due_retries`).
   ``robots_unavailable`` (its host's robots.txt could not be had, so it was
   not asked for) are retried next round without counting as an attempt:
   the article did nothing wrong.
+* A 429 or 503 whose ``Retry-After`` runs past the round's end is retried
+  after that wait (at most the longest delay), not after the attempt's.
+* An entry listed but not fetched this round (``pending``: over the
+  per-round cap, held back by the round budget or its host's wait,
+  unanswered when the round stopped) is no failure and costs no attempt
+  (`scraper.source_states.SourceStates.article_pending`).
 """
 
 from __future__ import annotations
@@ -46,8 +52,9 @@ DEFAULT_DELAYS = (3600.0, 6 * 3600.0, 24 * 3600.0)
 @dataclass(frozen=True, slots=True)
 class RetryPlan:
     """What to record on a failed entry: ``outcome`` (``failed`` or
-    ``given_up``), ``attempts`` so far, ``retry_at`` (``None`` when given
-    up) and ``reason`` for the curator."""
+    ``given_up``; ``pending`` for one not fetched at all), ``attempts`` so
+    far, ``retry_at`` (``None`` when given up) and ``reason`` for the
+    curator."""
 
     outcome: str
     attempts: int
@@ -64,10 +71,18 @@ def is_transient(kind: str, message: str) -> bool:
 
 
 def plan(
-    kind: str, message: str, attempts: int, now: datetime, delays: Sequence[float] = DEFAULT_DELAYS
+    kind: str,
+    message: str,
+    attempts: int,
+    now: datetime,
+    delays: Sequence[float] = DEFAULT_DELAYS,
+    retry_after: float | None = None,
 ) -> RetryPlan:
     """The retry state of an entry whose fetch failed with ``kind`` and
-    ``message`` after ``attempts`` earlier failed fetches, at ``now``."""
+    ``message`` after ``attempts`` earlier failed fetches, at ``now``.
+    ``retry_after``, the seconds the server asked to wait (a Retry-After
+    not waited out within the round), replaces the attempt's delay, up to
+    the longest of ``delays``."""
     error = f"{kind}: {message}"
     if kind in NEXT_ROUND_KINDS:
         return RetryPlan("failed", attempts, now, f"retry next round: {error}")
@@ -76,7 +91,8 @@ def plan(
     done = attempts + 1
     if done > len(delays):
         return RetryPlan("given_up", done, None, f"given up after {done} attempts: {error}")
-    wait = timedelta(seconds=delays[done - 1])
+    seconds = delays[done - 1] if retry_after is None else min(retry_after, max(delays))
+    wait = timedelta(seconds=seconds)
     return RetryPlan("failed", done, now + wait, f"attempt {done} failed: {error}")
 
 

@@ -9,12 +9,16 @@
 * the round's counts per outcome (``summary[source_id][outcome]``, codes of
   `scraper.items.ROUND_OUTCOMES`) and the first error per source
   (``errors[source_id]``, ``"<kind>: <message>"``);
-* the article requests not yet answered: a round stopped early drops them,
-  and their source must then read its listing again;
+* the article requests not yet answered: a round stopped early leaves them
+  unanswered, and their entries are recorded ``pending`` (`final_states`);
 * the retry state of each entry whose article failed (`entry_outcomes`,
-  see `scraper.retries`): the entry log, not the feed's validators, brings
-  a failed article back, so a permanently broken link never stops its feed
-  from being polled conditionally.
+  see `scraper.retries`), and the ``pending`` entries: listed but not
+  fetched this round (past ``max_articles_per_source``, held back by the
+  round budget or a host's Retry-After, unanswered when the round stopped).
+  The entry log, not the feed's validators, brings them back, so the
+  feed's validators are saved whatever happened to its articles: neither a
+  permanently broken link nor a round cut short stops its feed from being
+  polled conditionally, and nothing it listed is lost.
 
 When a source is due next follows `scraper.polling`: a success resets the
 failure score and polls at the source's publishing rate; an error raises
@@ -32,8 +36,8 @@ from typing import Any
 
 from config import Source
 from scraper import polling, retries
+from scraper.entry_log import article_entry, listing_entry, pending
 from scraper.items import Clipping
-from scraper.urls import canonical_url, url_hash
 from storage import EntryOutcome, FetchStateUpdate, Store
 
 logger = logging.getLogger("scraper.spiders.round")
@@ -51,12 +55,15 @@ class SourceStates:
         self.updates: dict[str, FetchStateUpdate] = {}
         self.summary: dict[str, Counter[str]] = defaultdict(Counter)
         self.errors: dict[str, str] = {}
-        #: Retry states of entries whose article failed, written with
-        #: `final_states` at the end of the round.
+        #: Retry states of entries whose article failed, and pending
+        #: entries, written with `final_states` at the end of the round.
         self.entry_outcomes: list[EntryOutcome] = []
-        # Article requests not yet answered, per source: a round stopped
-        # early drops them, and their feed must then be read again.
-        self._unsettled: Counter[str] = Counter()
+        #: ``(source_id, entry_key)`` of the listing pages read again.
+        self.listings_read: list[tuple[str, str]] = []
+        # Article requests not yet answered (by the identity of their base
+        # clipping, with its earlier failed attempts): a round stopped early
+        # records them as pending.
+        self._unanswered: dict[int, tuple[Clipping, int]] = {}
         # Publishing activity of the round's sources, read in one go at the
         # start: one query per feed response would dominate a round in which
         # nothing changed.  This round's entries are not stored yet when a
@@ -147,40 +154,84 @@ class SourceStates:
             next_due_at=now + timedelta(seconds=delay),
         )
 
-    def read_again(self, source_id: str) -> None:
-        """Leave ``source_id``'s stored validators as they are, so the next
-        round reads its listing whole again."""
-        state = self.updates.get(source_id)
-        if state is not None:
-            self.updates[source_id] = state.without_validators()
-
     # -- its articles ------------------------------------------------------------
 
-    def article_requested(self, source_id: str) -> None:
-        self._unsettled[source_id] += 1
+    def article_requested(self, base: Clipping, attempts: int = 0) -> None:
+        self._unanswered[id(base)] = (base, attempts)
 
-    def article_answered(self, source_id: str) -> None:
-        self._unsettled[source_id] -= 1
+    def article_answered(self, base: Clipping) -> None:
+        self._unanswered.pop(id(base), None)
 
-    def article_done(self, source_id: str, failed: str | None = None) -> None:
-        """Settle a further listing page (a child sitemap, a section's next
-        page); ``failed`` is ``"<kind>: <message>"`` (kind from
-        `scraper.errors`) when it came to nothing: the source's stored
-        validators are then left as they were, so the next round reads its
-        listing whole again."""
-        if not failed:
-            return
+    def article_pending(
+        self, base: Clipping, why: str, retry_in: float = 0.0, attempts: int = 0
+    ) -> None:
+        """Record the entry of ``base`` as listed but not fetched this round
+        (``why``), due again in ``retry_in`` seconds (0: next round), its
+        ``attempts`` unchanged: it did nothing wrong."""
+        now = datetime.now(UTC)
+        self.summary[base.source_id or ""]["pending"] += 1
+        self.entry_outcomes.append(
+            article_entry(base, pending(why, attempts, now + timedelta(seconds=retry_in)), now)
+        )
+
+    # -- its further listing pages (child sitemaps, a section's next pages) ----
+
+    def listing_pending(
+        self,
+        source_id: str,
+        url: str,
+        where: dict[str, int],
+        why: str,
+        retry_in: float = 0.0,
+        attempts: int = 0,
+    ) -> None:
+        """Record the listing page at ``url`` (``where``: its
+        ``listing_page`` or ``sitemap_depth``) as not read this round
+        (``why``), due again in ``retry_in`` seconds: the entry log brings
+        it back (`storage.entries`), so the source's validators are saved."""
+        now = datetime.now(UTC)
+        self.entry_outcomes.append(
+            listing_entry(
+                source_id,
+                url,
+                where,
+                pending(why, attempts, now + timedelta(seconds=retry_in)),
+                now,
+            )
+        )
+
+    def listing_failed(
+        self,
+        source_id: str,
+        url: str,
+        where: dict[str, int],
+        kind: str,
+        message: str,
+        attempts: int,
+        delays: Sequence[float],
+    ) -> None:
+        """The listing page at ``url`` failed with ``kind`` and ``message``:
+        its entry gets a retry state like an article's (`scraper.retries`),
+        the error goes on the source row; the source's validators are
+        saved all the same."""
+        now = datetime.now(UTC)
+        retry = retries.plan(kind, message, attempts, now, delays)
         self.summary[source_id]["failed"] += 1
-        self.errors.setdefault(source_id, failed)
+        self.errors.setdefault(source_id, f"{kind}: {message}")
+        self.entry_outcomes.append(listing_entry(source_id, url, where, retry, now))
         state = self.updates.get(source_id)
         if state is not None:
-            kind, _, message = failed.partition(": ")
             self.updates[source_id] = dataclasses.replace(
-                state.without_validators(),
-                last_error_at=datetime.now(UTC),
-                last_error=f"listing: {message}"[:2000],
+                state,
+                last_error_at=now,
+                last_error=f"listing {url}: {retry.reason}"[:2000],
                 last_error_kind=kind,
             )
+
+    def listing_read(self, source_id: str, entry_key: str) -> None:
+        """A listing page brought back by its entry was read: its entry
+        goes (`listings_read`, removed at the end of the round)."""
+        self.listings_read.append((source_id, entry_key))
 
     def article_failed(
         self,
@@ -189,39 +240,25 @@ class SourceStates:
         message: str,
         attempts: int,
         delays: Sequence[float],
+        retry_in: float | None = None,
         retry: retries.RetryPlan | None = None,
     ) -> None:
         """Record that the article of ``base`` (its listing's clipping, which
         had failed ``attempts`` times before) failed with ``kind`` and
-        ``message``.  Its entry gets its retry state (`scraper.retries`),
-        written with the round's fetch states; the feed keeps the validators
-        it answered with, so it is still polled conditionally.  The error
-        goes on the source row for the curator, without a failure score:
-        the feed itself answered.  ``retry`` is the retry state when the
-        caller has settled it (a challenge, `retries.challenged`)."""
+        ``message`` (``retry_in``: the seconds its host asked to wait, a
+        Retry-After past the round's end).  Its entry gets its retry state
+        (`scraper.retries`), written with the round's fetch states; the feed
+        keeps the validators it answered with, so it is still polled
+        conditionally.  The error goes on the source row for the curator,
+        without a failure score: the feed itself answered.  ``retry`` is the
+        retry state when the caller has settled it (a challenge,
+        `retries.challenged`)."""
         source_id = base.source_id or ""
         now = datetime.now(UTC)
-        retry = retry or retries.plan(kind, message, attempts, now, delays)
+        retry = retry or retries.plan(kind, message, attempts, now, delays, retry_in)
         self.summary[source_id]["failed"] += 1
         self.errors.setdefault(source_id, f"{kind}: {message}")
-        listing = base.to_dict()
-        if base.text_from not in ("feed", "feed-summary"):
-            # An extracted text is no listing's: the retry reads the page.
-            listing["text"], listing["text_from"] = "", None
-        self.entry_outcomes.append(
-            EntryOutcome(
-                source_id=source_id,
-                entry_key=base.entry_key or base.url_hash or base.url,
-                url_hash=base.url_hash or url_hash(canonical_url(base.url)),
-                outcome=retry.outcome,
-                reason=retry.reason[:500],
-                seen_at=now,
-                attempts=retry.attempts,
-                retry_at=retry.retry_at,
-                url=base.url,
-                listing=listing,
-            )
-        )
+        self.entry_outcomes.append(article_entry(base, retry, now))
         state = self.updates.get(source_id)
         if state is not None:
             self.updates[source_id] = dataclasses.replace(
@@ -232,14 +269,14 @@ class SourceStates:
             )
 
     def final_states(self) -> list[FetchStateUpdate]:
-        """The fetch state to record at the end of the round.  A source with
-        article requests that never got an answer (the round was stopped)
-        keeps its stored validators, so the next round reads its feed again
-        and fetches exactly what is missing."""
-        return [
-            state.without_validators() if self._unsettled[source_id] > 0 else state
-            for source_id, state in self.updates.items()
-        ]
+        """The fetch state to record at the end of the round, validators
+        included.  Article requests that never got an answer (the round was
+        stopped) are recorded as pending entries first (`entry_outcomes`):
+        the entry log brings them back next round, whatever the feed says."""
+        for base, attempts in list(self._unanswered.values()):
+            self.article_pending(base, "not answered when the round stopped", 0.0, attempts)
+        self._unanswered.clear()
+        return list(self.updates.values())
 
     def _activity_of(self, source_id: str, now: datetime) -> polling.Activity | None:
         if source_id in self._activity:

@@ -7,8 +7,13 @@ An entry whose article failed carries its retry state (``attempts``,
 ``retry_at``, the article ``url`` and what the listing said of it): from
 then on the entry log alone brings it back, when `due_retries` says so,
 whether or not its feed lists it again or changed at all
-(`scraper.retries`).  A ``failed`` row without ``retry_at`` (logged before
-migration 0005) is fetched again when its listing offers it.
+(`scraper.retries`).  So does a ``pending`` entry: listed, not fetched
+yet.  A further listing page that was not read (a child sitemap, a
+section's next page) is logged the same way under the entry key
+``listing:<url>``, its ``listing`` saying where it sits (``{"listing_page":
+N}`` or ``{"sitemap_depth": N}``), and `forget` removes it once read.  A
+``failed`` row without ``retry_at`` (logged before migration 0005) is
+fetched again when its listing offers it.
 
 Functions here take an open `Connection`; `storage.Store` owns transactions.
 """
@@ -20,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select, union
+from sqlalchemy import Connection, delete, func, or_, select, union
 
 from scraper.items import RETRY_OUTCOMES
 from scraper.text import clean_optional
@@ -170,6 +175,18 @@ def due_retries(conn: Connection, source_ids: Iterable[str], now: datetime) -> l
             for row in conn.execute(stmt)
         ]
     return due
+
+
+def forget(conn: Connection, keys: Iterable[tuple[str, str]]) -> None:
+    """Remove the rows of ``(source_id, entry_key)`` pairs: a listing page
+    recorded for a later round (entry key ``listing:<url>``) once it has
+    been read; its articles have entries of their own."""
+    for source_id, entry_key in dict.fromkeys(keys):
+        conn.execute(
+            delete(entries).where(
+                entries.c.source_id == source_id, entries.c.entry_key == entry_key
+            )
+        )
 
 
 def retry_counts(conn: Connection, source_ids: Iterable[str]) -> dict[str, tuple[int, int]]:

@@ -201,6 +201,12 @@ class Store:
         with self._read() as conn:
             return entries.due_retries(conn, source_ids, now)
 
+    def forget_entries(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Remove seen-entry rows by ``(source_id, entry_key)`` (see
+        `storage.entries.forget`)."""
+        with self._write() as conn:
+            entries.forget(conn, keys)
+
     def retry_counts(self, source_ids: Iterable[str]) -> dict[str, tuple[int, int]]:
         """``source_id -> (entries waiting for a retry, entries given up)``."""
         with self._read() as conn:

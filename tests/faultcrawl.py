@@ -111,13 +111,15 @@ def prose(seed: str, words: int = 260) -> str:
 
 @dataclass
 class Round:
-    """What a child round reported; ``peak_rss_mb`` is the crawling process,
+    """What a child round reported (``stopped``: the hosts the round stopped
+    handing requests to, and why); ``peak_rss_mb`` is the crawling process,
     ``workers_peak_rss_mb`` the largest of its worker processes."""
 
     returncode: int
     status: str | None = None
     summary: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    stopped: dict[str, str] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
     workers_peak_rss_mb: float = 0.0
@@ -263,6 +265,7 @@ def _child(argv: list[str]) -> int:
         "status": report.status,
         "summary": report.summary,
         "errors": report.errors,
+        "stopped": report.stopped,
         "stats": report.stats,
         "peak_rss_mb": own,
         "workers_peak_rss_mb": workers,

@@ -29,6 +29,7 @@ Paths (any host; the query holds a fault's parameters):
                                 white space, compressed; ``header=0`` leaves
                                 out ``Content-Encoding``
 ``/fault/empty``                200 with an empty body
+``/fault/slow?of=PATH&after=S`` the body put at PATH, after S seconds
 =============================  ==============================================
 
 Anything else is answered from the bodies given to `FaultServer.put` (which
@@ -366,6 +367,14 @@ def _empty(server: FaultServer, conn: socket.socket, req: Served, p: dict[str, s
     _respond(conn, req, 200, {"Content-Type": "application/rss+xml"}, b"")
 
 
+def _slow(server: FaultServer, conn: socket.socket, req: Served, p: dict[str, str]) -> None:
+    if server._stopping.wait(float(p.get("after", 5))):
+        return
+    with server._lock:
+        static = server._static[p["of"]]
+    _respond(conn, req, static.status, static.headers, static.body)
+
+
 _FAULTS: dict[str, Fault] = {
     "silent": _silent,
     "drip": _drip,
@@ -379,6 +388,7 @@ _FAULTS: dict[str, Fault] = {
     "stream": _stream,
     "bomb": _bomb,
     "empty": _empty,
+    "slow": _slow,
 }
 
 # -- raw HTTP ------------------------------------------------------------------------

@@ -188,7 +188,7 @@ def test_sigterm_on_a_manual_crawl_loses_no_article(
     tmp_path: Path, web: LocalWeb, clean_crawl: set[tuple[Any, ...]]
 ) -> None:
     """``presscut crawl`` stopped gracefully drops its queued article requests;
-    their feeds must keep the old validators so the next round fetches them."""
+    their entries are recorded pending, so the next round fetches them."""
     db_url = f"sqlite:///{tmp_path / 'presscut.db'}"
     config = unattended_config(
         tmp_path / "config",

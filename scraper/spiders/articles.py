@@ -10,8 +10,10 @@ checks, extraction, normalization, topic matches and excerpt, each page
 within ``crawl.extract_timeout``; the reactor thread only waits) and yields
 one `Clipping` per article.  Every request is settled in the round's
 `scraper.source_states.SourceStates`: a failed one is recorded on its
-entry with its retry state (`scraper.retries`), and `retry_requests`
-brings it back in the round it is due.
+entry with its retry state (`scraper.retries`), one not fetched this round
+(past the per-round cap, held back by the round budget, unanswered when
+the round stopped) as ``pending``, and `retry_requests` brings both back
+in the round they are due.
 
 Pages that are not the article (`scraper.blocks`):
 
@@ -42,11 +44,21 @@ from config import Source
 from scraper import retries
 from scraper.authors import merge_names, parse_byline
 from scraper.blocks import Block
-from scraper.errors import classify_failure
+from scraper.entry_log import LISTING_PREFIX
+from scraper.errors import LeftForNextRound, classify_failure
 from scraper.extraction_pool import ExtractionPool, Page, Reading, behind_block
 from scraper.items import Clipping
-from scraper.spiders.responses import SourceReader, blocked_response, headers, walled
+from scraper.politeness import RETRY_AFTER
+from scraper.spiders.responses import (
+    LISTING_PLACES,
+    SourceReader,
+    blocked_response,
+    headers,
+    listing_place,
+    walled,
+)
 from scraper.urls import canonical_url, url_hash
+from storage import RetryEntry
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +79,8 @@ class ArticleMixin(SourceReader):
         Skipped without a request: entries dated (``published_at``) before
         the source's window; entries storage knows by key or URL (one query
         each); URLs already requested this round; and, past
-        ``max_articles_per_source`` this round, the rest (the source's
-        validators are then dropped, so the next round reads it again)."""
+        ``max_articles_per_source`` this round, the rest, recorded as
+        pending entries that the next round fetches (`retry_requests`)."""
         stats = self.crawler.stats
         states = self.context.states
         start = self.context.windows.get(source.id)
@@ -90,35 +102,50 @@ class ArticleMixin(SourceReader):
                 states.count(source.id, "duplicate")
                 stats.inc_value("feed/entries_repeated")
                 continue
+            self._seen_hashes.add(hashed)
             if self._requested[source.id] >= limit:
                 stats.inc_value("feed/entries_deferred")
-                states.read_again(source.id)
+                base.url_hash = base.url_hash or hashed
+                states.article_pending(base, f"over max_articles_per_source ({limit}) this round")
                 continue
-            self._seen_hashes.add(hashed)
             self._requested[source.id] += 1
-            states.article_requested(source.id)
             requests.append(self._article_request(base, source))
         stats.inc_value("feed/articles_requested", len(requests))
         return requests
 
     def listing_failed(self, failure: Any) -> None:
-        """Errback of a child sitemap or a further listing page: the source
-        still read, but the next round reads it whole again."""
-        source: Source = failure.request.meta["source"]
+        """Errback of a child sitemap or a further listing page: recorded on
+        an entry of its own (`scraper.entry_log.listing_key`), which
+        brings it back in a later round: pending when it was not sent, with
+        a retry state when it failed.  The source's validators are saved
+        all the same."""
+        meta = failure.request.meta
+        source: Source = meta["source"]
+        states = self.context.states
+        url, where, attempts = failure.request.url, listing_place(meta), meta.get("attempts", 0)
+        if isinstance(failure.value, LeftForNextRound):
+            self.crawler.stats.inc_value(f"{source.kind}/left_for_next_round")
+            left = failure.value
+            states.listing_pending(source.id, url, where, str(left), left.retry_in, attempts)
+            return
         kind, message = classify_failure(failure)
         self.crawler.stats.inc_value(f"{source.kind}/failed/{kind}")
         logger.warning(
-            "listing fetch failed: %s",
-            message,
-            extra={"source": source.id, "url": failure.request.url},
+            "listing fetch failed: %s", message, extra={"source": source.id, "url": url}
         )
-        self.context.states.article_done(source.id, failed=f"{kind}: {message}")
+        delays = self.context.config.settings.crawl.article_retry_delays
+        states.listing_failed(source.id, url, where, kind, message, attempts, delays)
+
+    def listing_answered(self, response: Response) -> None:
+        """A listing page was read: the entry that brought it back goes."""
+        key = response.meta.get("listing_entry")
+        if key:
+            self.context.states.listing_read(response.meta["source"].id, key)
 
     async def parse_article(self, response: Response) -> AsyncIterator[Clipping]:
         base: Clipping = response.meta["clipping"]
         source: Source = response.meta["source"]
         states = self.context.states
-        states.article_answered(base.source_id or "")
         entry_url, base.url = base.url, response.url
         page = Page(
             url=response.url,
@@ -134,6 +161,9 @@ class ArticleMixin(SourceReader):
             reading = await self.pool.read(page)
         except Exception as exc:  # a hostile page must not end the round
             reading = Reading(error=f"{exc.__class__.__name__}: {exc}")
+        # Answered once read: a round stopped while the page was being read
+        # records the entry as pending instead of losing it.
+        states.article_answered(base)
         block = reading.block
         if block is not None and block.kind == "challenge":
             base.url = entry_url  # not the challenge's own address
@@ -200,7 +230,14 @@ class ArticleMixin(SourceReader):
         else is recorded on the entry with its retry state."""
         base: Clipping = failure.request.meta["clipping"]
         states = self.context.states
-        states.article_answered(base.source_id or "")
+        states.article_answered(base)
+        if isinstance(failure.value, LeftForNextRound):
+            # Not sent: no failure, no attempt; a later round fetches it.
+            self.crawler.stats.inc_value("article/left_for_next_round")
+            left = failure.value
+            attempts = failure.request.meta.get("attempts", 0)
+            states.article_pending(base, str(left), left.retry_in, attempts)
+            return
         kind, message = classify_failure(failure)
         block = blocked_response(failure)
         if block is not None and block.kind == "challenge":
@@ -239,16 +276,26 @@ class ArticleMixin(SourceReader):
             attempts=meta.get("attempts", 0),
             delays=self.context.config.settings.crawl.article_retry_delays,
             retry=retry,
+            retry_in=meta.get(RETRY_AFTER),
         )
 
     def retry_requests(self, sources: list[Source], now: datetime) -> list[scrapy.Request]:
-        """Requests for the failed entries of ``sources`` whose retry is due
-        at ``now`` (`storage.Store.due_retries`): the entry log brings them
-        back whether or not their feed lists them again, or changed."""
+        """Requests for the failed and pending entries of ``sources`` whose
+        retry is due at ``now`` (`storage.Store.due_retries`), oldest due
+        first: the entry log brings them back whether or not their feed
+        lists them again, or changed.  They count against
+        ``max_articles_per_source``; those past it stay as they are, due,
+        for the next round."""
         by_id = {s.id: s for s in sources}
+        limit = self.context.config.settings.crawl.max_articles_per_source
         requests = []
         for entry in self.context.store.due_retries(list(by_id), now):
             source = by_id[entry.source_id]
+            if entry.entry_key.startswith(LISTING_PREFIX):
+                requests.append(self._listing_request(entry, source))
+                continue
+            if self._requested[source.id] >= limit:
+                continue
             base = Clipping.from_dict(entry.listing or {}) if entry.listing else None
             if base is None or not base.url:
                 base = Clipping(url=entry.url, source_id=source.id, outlet=source.outlet)
@@ -257,14 +304,39 @@ class ArticleMixin(SourceReader):
             if hashed in self._seen_hashes:
                 continue
             self._seen_hashes.add(hashed)
-            self.context.states.article_requested(source.id)
+            self._requested[source.id] += 1
             requests.append(self._article_request(base, source, attempts=entry.attempts))
         self.crawler.stats.inc_value("article/retries_due", len(requests))
         return requests
 
+    def _listing_request(self, entry: RetryEntry, source: Source) -> scrapy.Request:
+        """A listing page brought back by its entry, read as it was meant
+        to be: a child sitemap, or a section's page."""
+        where = {k: int(v) for k, v in (entry.listing or {}).items() if k in LISTING_PLACES}
+        if "sitemap_depth" in where or source.kind == "sitemap":
+            callback = self.parse_child_sitemap
+        else:
+            callback = self.parse_listing
+        return scrapy.Request(
+            entry.url,
+            callback=callback,
+            errback=self.listing_failed,
+            meta={
+                "source": source,
+                **where,
+                "attempts": entry.attempts,
+                "listing_entry": entry.entry_key,
+            },
+            priority=10,
+            # Filtered as a repeat: a sitemap index read whole again lists
+            # the same child, and this request, sent first, reads it once.
+            dont_filter=False,
+        )
+
     def _article_request(
         self, base: Clipping, source: Source, attempts: int = 0
     ) -> scrapy.Request:
+        self.context.states.article_requested(base, attempts)
         return scrapy.Request(
             base.url,
             callback=self.parse_article,

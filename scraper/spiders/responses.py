@@ -31,6 +31,17 @@ class SourceReader:
         def failed_source(self, response: Response, kind: str, message: str) -> None: ...
         def request_articles(self, source: Source, bases: list[Clipping]) -> list[Any]: ...
         def listing_failed(self, failure: Any) -> None: ...
+        def listing_answered(self, response: Response) -> None: ...
+
+
+#: Request meta keys that say where a further listing page sits.
+LISTING_PLACES = ("listing_page", "sitemap_depth")
+
+
+def listing_place(meta: dict[str, Any]) -> dict[str, int]:
+    """Where a listing request's page sits (``listing_page``,
+    ``sitemap_depth``), from its meta."""
+    return {k: int(meta[k]) for k in LISTING_PLACES if k in meta}
 
 
 def header(response: Response, name: str) -> str | None:

@@ -37,7 +37,7 @@ from sqlalchemy.exc import DBAPIError
 
 from config import Source
 from scraper.context import RoundContext, require_context
-from scraper.errors import classify_failure
+from scraper.errors import LeftForNextRound, classify_failure
 from scraper.extraction_pool import ExtractionPool
 from scraper.feed_pool import FeedParsePool
 from scraper.feeds import body_hash
@@ -199,6 +199,11 @@ class RoundSpider(FeedMixin, SitemapMixin, SectionMixin, ArticleMixin, scrapy.Sp
     def source_failed(self, failure: Any) -> None:
         """Errback of a source's own URL."""
         source: Source = failure.request.meta["source"]
+        if isinstance(failure.value, LeftForNextRound):
+            # Not sent, no error: its fetch state stays as it was, so it is
+            # still due, and the next round polls it.
+            self.crawler.stats.inc_value("feed/left_for_next_round")
+            return
         kind, message = classify_failure(failure)
         block = blocked_response(failure)
         if block is not None:

@@ -45,6 +45,7 @@ class SectionMixin(SourceReader):
         source: Source = response.meta["source"]
         number: int = response.meta.get("listing_page", 1)
         stats = self.crawler.stats
+        self.listing_answered(response)
         if not _is_html(response):
             stats.inc_value("section/not_html")
             return

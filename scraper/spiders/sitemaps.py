@@ -22,7 +22,7 @@ from scrapy.http import Response
 
 from config import Source
 from scraper.sitemaps import MAX_CHILDREN, MAX_DEPTH, ParsedSitemap, base_clipping, read_sitemap
-from scraper.spiders.responses import SourceReader
+from scraper.spiders.responses import SourceReader, listing_place
 from scraper.urls import same_site
 
 logger = logging.getLogger(__name__)
@@ -48,9 +48,18 @@ class SitemapMixin(SourceReader):
     def parse_child_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """Callback for a sitemap listed in an index."""
         source: Source = response.meta["source"]
+        self.listing_answered(response)
         doc = self._read(response, source)
         if doc.kind is None:
-            self.context.states.article_done(source.id, failed=f"parse_error: {doc.error}")
+            self.context.states.listing_failed(
+                source.id,
+                response.url,
+                listing_place(response.meta),
+                "parse_error",
+                doc.error or "not a sitemap",
+                response.meta.get("attempts", 0),
+                self.context.config.settings.crawl.article_retry_delays,
+            )
             return
         yield from self._follow(doc, source, depth=response.meta.get("sitemap_depth", 1))
 

@@ -1,0 +1,261 @@
+"""The shared frontier of a cluster: scrapy-redis's scheduler over a leased queue.
+
+With ``[cluster] redis_url`` set, every request of a round goes through
+Redis: the coordinator (``presscut crawl``/``run``) enqueues the due
+sources' requests, ``presscut worker`` processes take them, and what a
+worker's callbacks yield (articles, child sitemaps, next pages) goes back
+to the same queue for any worker.  scrapy-redis provides the scheduler and
+the request dupefilter (`cluster_settings`); this module adds what it
+lacks, leases:
+
+* `LeasedQueue` is the scheduler's queue.  Popping a request moves its
+  token from the queue (a sorted set by priority) to the lease set (a
+  sorted set by deadline: now + ``[cluster] lease``), atomically, in one
+  Lua script: a request is never in neither place.
+* A worker acknowledges a request (`Frontier.ack`) once its response or
+  failure is wholly handled (callback run, items stored): only then does
+  the request leave Redis.  A request that becomes another (a redirect, a
+  retry) hands its lease to the new one in the same transaction.
+* A lease whose deadline passed (its worker was killed, or hangs) goes back
+  to the queue at its old priority, on the next pop of any worker and while
+  the coordinator waits (`Frontier.reclaim`).  Redis's clock is the only
+  one read, so workers on several machines agree on deadlines.
+
+A request may therefore be fetched twice (its worker died after fetching,
+before acknowledging), never lost; stored clippings stay single since the
+store's inserts are idempotent.
+
+Keys, all under ``[cluster] prefix`` (`keys`): ``:queue`` (tokens by
+priority), ``:leases`` (tokens by deadline), ``:payload`` and ``:priority``
+(token -> serialized request, score), ``:seen`` (the dupefilter's request
+fingerprints, one round's).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+from scrapy_redis.queue import Base
+from scrapy_redis.scheduler import Scheduler
+
+from config import Config
+
+#: The request meta key holding a request's lease token.
+LEASE = "frontier_lease"
+
+# Expired leases back to the queue at their priority.  KEYS[1] the queue,
+# KEYS[2] the leases, KEYS[4] the priorities; sets ``now`` (Redis's clock).
+_EXPIRED = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
+for _, token in ipairs(expired) do
+  redis.call('ZREM', KEYS[2], token)
+  redis.call('ZADD', KEYS[1], tonumber(redis.call('HGET', KEYS[4], token) or '0'), token)
+end
+"""
+
+# KEYS: queue, leases, payload, priority; ARGV: lease seconds.  Expired
+# leases back first, then the best request leased: (token, payload).
+_POP = (
+    _EXPIRED
+    + """
+local head = redis.call('ZRANGE', KEYS[1], 0, 0)
+if #head == 0 then return false end
+redis.call('ZREM', KEYS[1], head[1])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), head[1])
+return {head[1], redis.call('HGET', KEYS[3], head[1])}
+"""
+)
+
+# Same KEYS: how many expired leases went back.
+_RECLAIM = _EXPIRED + "return #expired\n"
+
+
+def keys(prefix: str) -> dict[str, str]:
+    """The Redis keys of the frontier under ``prefix``."""
+    return {
+        name: f"{prefix}:{name}" for name in ("queue", "leases", "payload", "priority", "seen")
+    }
+
+
+class Frontier:
+    """The queue and leases in Redis, without Scrapy: what the queue class,
+    the worker's acknowledgements and the coordinator's wait share."""
+
+    def __init__(self, server: redis.Redis, prefix: str, lease_s: float) -> None:
+        self.server = server
+        self.prefix = prefix
+        self.lease_s = lease_s
+        self.keys = keys(prefix)
+        self._pop = server.register_script(_POP)
+        self._reclaim = server.register_script(_RECLAIM)
+
+    @classmethod
+    def from_config(cls, config: Config) -> Frontier:
+        cluster = config.settings.cluster
+        return cls(redis.Redis.from_url(cluster.redis_url), cluster.prefix, cluster.lease)
+
+    def push(self, data: bytes, score: float, token: str, handed_over: str | None) -> None:
+        """Queue ``data`` (a serialized request) under ``token``;
+        ``handed_over``, the lease of the request it comes from (a redirect,
+        a retry), is released in the same transaction."""
+        k = self.keys
+        pipe = self.server.pipeline(transaction=True)
+        pipe.hset(k["payload"], token, data)
+        pipe.hset(k["priority"], token, score)
+        pipe.zadd(k["queue"], {token: score})
+        if handed_over:
+            self._release(pipe, [handed_over])
+        pipe.execute()
+
+    def pop(self) -> tuple[str, bytes] | None:
+        """Lease the next request: ``(token, data)``, or ``None``."""
+        k = self.keys
+        found = self._pop(
+            keys=[k["queue"], k["leases"], k["payload"], k["priority"]], args=[self.lease_s]
+        )
+        if not found:
+            return None
+        token, data = found
+        return token.decode(), data
+
+    def ack(self, tokens: Iterable[str], pipe: Any = None) -> None:
+        """Release the leases of ``tokens``: their requests are done.  With
+        ``pipe`` (a transaction), as part of it."""
+        own = pipe is None
+        pipe = self.server.pipeline(transaction=True) if own else pipe
+        self._release(pipe, list(tokens))
+        if own:
+            pipe.execute()
+
+    def give_back(self, tokens: Iterable[str]) -> None:
+        """Put leased requests back in the queue now (a worker stopping)."""
+        k = self.keys
+        for token in tokens:
+            score = self.server.hget(k["priority"], token)
+            pipe = self.server.pipeline(transaction=True)
+            pipe.zrem(k["leases"], token)
+            if score is not None:
+                pipe.zadd(k["queue"], {token: float(score)})
+            pipe.execute()
+
+    def reclaim(self) -> int:
+        """Give expired leases' requests back to the queue; how many."""
+        k = self.keys
+        return int(self._reclaim(keys=[k["queue"], k["leases"], k["payload"], k["priority"]]))
+
+    def queued(self) -> int:
+        return int(self.server.zcard(self.keys["queue"]))
+
+    def leased(self) -> int:
+        return int(self.server.zcard(self.keys["leases"]))
+
+    def clear(self) -> None:
+        """Forget everything queued and leased, and the seen requests."""
+        self.server.delete(*self.keys.values())
+
+    def forget_seen(self) -> None:
+        """Start a round's dupefilter afresh: listing pages are read again
+        every round, an article of a known entry is never requested."""
+        self.server.delete(self.keys["seen"])
+
+    def _release(self, pipe: Any, tokens: list[str]) -> None:
+        if not tokens:
+            return
+        k = self.keys
+        pipe.zrem(k["leases"], *tokens)
+        pipe.hdel(k["payload"], *tokens)
+        pipe.hdel(k["priority"], *tokens)
+
+
+class LeasedQueue(Base):
+    """scrapy-redis's queue interface over a `Frontier`: priority order
+    (higher first, as Scrapy's), a lease per popped request (its token in
+    ``request.meta[LEASE]``)."""
+
+    def __init__(self, server: Any, spider: Any, key: str, serializer: Any = None) -> None:
+        super().__init__(server, spider, key, serializer)
+        settings = spider.crawler.settings
+        self.frontier = Frontier(
+            server, settings.get("PRESSCUT_FRONTIER_PREFIX"), settings.getfloat("PRESSCUT_LEASE")
+        )
+
+    def __len__(self) -> int:
+        return self.frontier.queued()
+
+    def push(self, request: Any) -> None:
+        handed_over = request.meta.get(LEASE)
+        request.meta[LEASE] = uuid.uuid4().hex
+        data = self._encode_request(request)
+        self.frontier.push(data, -request.priority, request.meta[LEASE], handed_over)
+
+    def pop(self, timeout: int = 0) -> Any:
+        leased = self.frontier.pop()
+        if leased is None:
+            return None
+        token, data = leased
+        request = self._decode_request(data)
+        request.meta[LEASE] = token
+        return request
+
+    def clear(self) -> None:
+        self.frontier.clear()
+
+
+class EnqueueOnlyScheduler(Scheduler):
+    """The coordinator's scheduler: the round's start requests go to the
+    shared queue, and none comes back to this process (the workers take
+    them), so its spider closes once they are all enqueued."""
+
+    def next_request(self) -> None:
+        return None
+
+    def has_pending_requests(self) -> bool:
+        return False
+
+
+def cluster_settings(config: Config, *, coordinator: bool) -> dict[str, Any]:
+    """The Scrapy settings that route a crawl through the shared frontier."""
+    cluster = config.settings.cluster
+    k = keys(cluster.prefix)
+    settings: dict[str, Any] = {
+        "SCHEDULER": (
+            "scraper.frontier.EnqueueOnlyScheduler"
+            if coordinator
+            else "scrapy_redis.scheduler.Scheduler"
+        ),
+        "SCHEDULER_QUEUE_CLASS": "scraper.frontier.LeasedQueue",
+        "SCHEDULER_QUEUE_KEY": k["queue"],
+        "SCHEDULER_DUPEFILTER_KEY": k["seen"],
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        # The queue outlives every process: a coordinator or worker closing
+        # never flushes the others' work.
+        "SCHEDULER_PERSIST": True,
+        "REDIS_URL": cluster.redis_url,
+        "PRESSCUT_FRONTIER_PREFIX": cluster.prefix,
+        "PRESSCUT_LEASE": cluster.lease,
+    }
+    if not coordinator:
+        # Spacing per host is held across workers by `scraper.host_tokens`;
+        # a second, local delay on top would only slow each worker down.
+        settings.update(
+            {
+                "DOWNLOAD_DELAY": 0,
+                "AUTOTHROTTLE_ENABLED": False,
+                "DOWNLOADER_MIDDLEWARES": {
+                    **_downloader_middlewares(),
+                    "scraper.host_tokens.HostTokens": 950,
+                },
+            }
+        )
+    return settings
+
+
+def _downloader_middlewares() -> dict[str, Any]:
+    from scraper import settings
+
+    return dict(settings.DOWNLOADER_MIDDLEWARES)

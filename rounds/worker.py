@@ -16,8 +16,10 @@ written first, then, in one Redis transaction, what the worker's
 lease is released.  If the write fails (the database is gone) the lease is
 kept and runs out, and another worker (or this one) does the request again.
 
-On SIGTERM Scrapy stops gracefully; requests it leaves unfinished come back
-to the queue when their leases run out (``[cluster] lease``).
+While it works on a request the worker renews its lease (every third of
+``[cluster] lease``); killed, it stops renewing, and its requests go back
+to the queue once their leases run out.  On SIGTERM Scrapy stops
+gracefully; requests it leaves unfinished come back the same way.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import redis
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import DontCloseSpider
+from twisted.internet.task import LoopingCall
 
 from config import Config
 from rounds.tally import RoundTally
@@ -66,21 +69,20 @@ class ClusterWorker:
     is empty, and ends each request's lease once it is handled (see the
     module docstring)."""
 
-    def __init__(self, crawler: Any, frontier: Frontier, tally: RoundTally) -> None:
+    def __init__(self, crawler: Any, tally: RoundTally) -> None:
         self.crawler = crawler
-        self.server = frontier.server
-        self.frontier = frontier
+        self.server = tally.server
         self.tally = tally
+        self.renewal = LoopingCall(self.renew)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ClusterWorker:
         settings = crawler.settings
         server = redis.Redis.from_url(settings.get("REDIS_URL"))
-        prefix = settings.get("PRESSCUT_FRONTIER_PREFIX")
-        frontier = Frontier(server, prefix, settings.getfloat("PRESSCUT_LEASE"))
-        worker = cls(crawler, frontier, RoundTally(server, prefix))
+        worker = cls(crawler, RoundTally(server, settings.get("PRESSCUT_FRONTIER_PREFIX")))
         for handler, signal in (
             (worker.spider_opened, signals.spider_opened),
+            (worker.spider_closed, signals.spider_closed),
             (worker.spider_idle, signals.spider_idle),
             (worker.request_dropped, signals.request_dropped),
         ):
@@ -89,6 +91,10 @@ class ClusterWorker:
 
     def spider_opened(self, spider: Any) -> None:
         self.context: RoundContext = spider.context
+        # The scheduler's queue, opened before this signal, shares its
+        # frontier: the leases it took are the ones to renew and end.
+        self.frontier: Frontier = spider.frontier
+        self.renewal.start(self.frontier.lease_s / 3, now=False)
         self.store_stage = _store_stage(self.crawler)
         # Scrapy's scraper calls its slot's ``finish_response`` once a
         # response or failure is wholly handled, whatever path it took
@@ -102,6 +108,16 @@ class ClusterWorker:
             self.handled(request)
 
         slot.finish_response = finish_response
+
+    def spider_closed(self, spider: Any) -> None:
+        if self.renewal.running:
+            self.renewal.stop()
+
+    def renew(self) -> None:
+        try:
+            self.frontier.renew()
+        except redis.RedisError as exc:
+            logger.warning("redis unavailable, leases not renewed: %s", exc)
 
     def spider_idle(self, spider: Any) -> None:
         # The queue is empty for now: a worker waits for the next round.

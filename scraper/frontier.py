@@ -16,6 +16,9 @@ lacks, leases:
   failure is wholly handled (callback run, items stored): only then does
   the request leave Redis.  A request that becomes another (a redirect, a
   retry) hands its lease to the new one in the same transaction.
+* A worker renews the leases it holds (`Frontier.renew`, every third of a
+  lease), so only a lease whose worker stopped renewing (killed, or hung)
+  runs out.
 * A lease whose deadline passed (its worker was killed, or hangs) goes back
   to the queue at its old priority, on the next pop of any worker and while
   the coordinator waits (`Frontier.reclaim`).  Redis's clock is the only
@@ -46,28 +49,52 @@ from config import Config
 #: The request meta key holding a request's lease token.
 LEASE = "frontier_lease"
 
-# Expired leases back to the queue at their priority.  KEYS[1] the queue,
-# KEYS[2] the leases, KEYS[4] the priorities; sets ``now`` (Redis's clock).
-_EXPIRED = """
+# ``now``, on Redis's clock.
+_NOW_ONLY = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+"""
+
+# Expired leases back to the queue at their priority.  KEYS[1] the queue,
+# KEYS[2] the leases, KEYS[4] the priorities; sets ``now``.
+_EXPIRED = (
+    _NOW_ONLY
+    + """
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
 for _, token in ipairs(expired) do
   redis.call('ZREM', KEYS[2], token)
   redis.call('ZADD', KEYS[1], tonumber(redis.call('HGET', KEYS[4], token) or '0'), token)
 end
 """
+)
 
 # KEYS: queue, leases, payload, priority; ARGV: lease seconds.  Expired
 # leases back first, then the best request leased: (token, payload).
 _POP = (
     _EXPIRED
     + """
-local head = redis.call('ZRANGE', KEYS[1], 0, 0)
-if #head == 0 then return false end
-redis.call('ZREM', KEYS[1], head[1])
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), head[1])
-return {head[1], redis.call('HGET', KEYS[3], head[1])}
+while true do
+  local head = redis.call('ZRANGE', KEYS[1], 0, 0)
+  if #head == 0 then return false end
+  redis.call('ZREM', KEYS[1], head[1])
+  local payload = redis.call('HGET', KEYS[3], head[1])
+  if payload then
+    redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), head[1])
+    return {head[1], payload}
+  end
+end
+"""
+)
+
+# KEYS: leases; ARGV: lease seconds, tokens.  Moves the deadline of the
+# leases still held (XX: one already given back stays so).
+_RENEW = (
+    _NOW_ONLY
+    + """
+for i = 2, #ARGV do
+  redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i])
+end
+return 0
 """
 )
 
@@ -93,6 +120,9 @@ class Frontier:
         self.keys = keys(prefix)
         self._pop = server.register_script(_POP)
         self._reclaim = server.register_script(_RECLAIM)
+        self._renew = server.register_script(_RENEW)
+        #: Tokens this process leased and has not acknowledged yet.
+        self.held: set[str] = set()
 
     @classmethod
     def from_config(cls, config: Config) -> Frontier:
@@ -111,6 +141,7 @@ class Frontier:
         if handed_over:
             self._release(pipe, [handed_over])
         pipe.execute()
+        self.held.discard(handed_over or "")
 
     def pop(self) -> tuple[str, bytes] | None:
         """Lease the next request: ``(token, data)``, or ``None``."""
@@ -120,17 +151,26 @@ class Frontier:
         )
         if not found:
             return None
-        token, data = found
-        return token.decode(), data
+        token, data = found[0].decode(), found[1]
+        self.held.add(token)
+        return token, data
 
     def ack(self, tokens: Iterable[str], pipe: Any = None) -> None:
         """Release the leases of ``tokens``: their requests are done.  With
         ``pipe`` (a transaction), as part of it."""
+        tokens = list(tokens)
         own = pipe is None
         pipe = self.server.pipeline(transaction=True) if own else pipe
-        self._release(pipe, list(tokens))
+        self._release(pipe, tokens)
         if own:
             pipe.execute()
+        self.held.difference_update(tokens)
+
+    def renew(self) -> None:
+        """Move the deadlines of the leases this process holds: a lease runs
+        out only for a process that stopped renewing (killed, or hung)."""
+        if self.held:
+            self._renew(keys=[self.keys["leases"]], args=[self.lease_s, *self.held])
 
     def give_back(self, tokens: Iterable[str]) -> None:
         """Put leased requests back in the queue now (a worker stopping)."""
@@ -167,6 +207,9 @@ class Frontier:
         if not tokens:
             return
         k = self.keys
+        # From the queue too: an expired lease whose request was put back
+        # and is done after all need not be done again.
+        pipe.zrem(k["queue"], *tokens)
         pipe.zrem(k["leases"], *tokens)
         pipe.hdel(k["payload"], *tokens)
         pipe.hdel(k["priority"], *tokens)
@@ -183,6 +226,8 @@ class LeasedQueue(Base):
         self.frontier = Frontier(
             server, settings.get("PRESSCUT_FRONTIER_PREFIX"), settings.getfloat("PRESSCUT_LEASE")
         )
+        # The worker's extension renews and acknowledges its leases.
+        spider.frontier = self.frontier
 
     def __len__(self) -> int:
         return self.frontier.queued()

@@ -200,8 +200,11 @@ def test_spacing_per_host_holds_across_workers(cluster: Cluster) -> None:
             by_site.setdefault(record.site, []).append(record.time)
     gaps = [b - a for times in by_site.values() for a, b in pairwise(times)]
     assert gaps, "no host got two requests"
-    # Request arrival times on the server: a little scheduling noise allowed.
-    assert min(gaps) >= delay * 0.9, sorted(gaps)[:5]
+    # Arrival times as the server's threads see them, on a busy machine: a
+    # request's send and its arrival time stamp may drift by tens of
+    # milliseconds.  Three workers each spacing alone would send at once.
+    assert min(gaps) >= delay * 0.75, sorted(gaps)[:5]
+    assert sorted(gaps)[len(gaps) // 2] >= delay, sorted(gaps)
 
 
 def test_a_worker_killed_mid_round_loses_nothing(cluster: Cluster) -> None:

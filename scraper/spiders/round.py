@@ -52,6 +52,9 @@ logger = logging.getLogger(__name__)
 
 class RoundSpider(FeedMixin, SitemapMixin, SectionMixin, ArticleMixin, scrapy.Spider):
     name = "round"
+    #: The shared frontier of a cluster (`scraper.frontier.Frontier`), set
+    #: by its queue when the scheduler opens; ``None`` in one process.
+    frontier: Any = None
 
     def __init__(
         self,

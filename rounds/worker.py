@@ -37,7 +37,7 @@ from config import Config
 from rounds.tally import RoundTally
 from scraper.context import RoundContext
 from scraper.crawl_log import quiet_crawl_logging
-from scraper.frontier import LEASE, Frontier, cluster_settings
+from scraper.frontier import LEASE, Frontier, SharedBodies, cluster_settings
 from scraper.settings import scrapy_settings
 from scraper.spiders.round import RoundSpider
 from storage import DatabaseUnavailable, open_store
@@ -58,6 +58,8 @@ def run_worker(config: Config, *, log_level: str = "WARNING") -> None:
         crawler = process.create_crawler(RoundSpider)
         quiet_crawl_logging(crawler)
         context = RoundContext.open(config, store)
+        cluster = config.settings.cluster
+        context.bodies = SharedBodies(redis.Redis.from_url(cluster.redis_url), cluster.prefix)
         process.crawl(crawler, context=context, worker=True)
         process.start()
     finally:

@@ -31,7 +31,7 @@ store's inserts are idempotent.
 Keys, all under ``[cluster] prefix`` (`keys`): ``:queue`` (tokens by
 priority), ``:leases`` (tokens by deadline), ``:payload`` and ``:priority``
 (token -> serialized request, score), ``:seen`` (the dupefilter's request
-fingerprints, one round's).
+fingerprints, one round's); and ``:body:<content hash>`` (`SharedBodies`).
 """
 
 from __future__ import annotations
@@ -213,6 +213,32 @@ class Frontier:
         pipe.zrem(k["leases"], *tokens)
         pipe.hdel(k["payload"], *tokens)
         pipe.hdel(k["priority"], *tokens)
+
+
+class SharedBodies:
+    """Which cluster each article body went to, across workers: the first
+    to claim a content hash wins (``SET NX``), so two workers storing two
+    copies of one story at the same moment put them in one cluster (see
+    ``pipelines/dedupe.py``).  A claim lasts ``ttl_s``, long past the store
+    write after which the database answers the same."""
+
+    def __init__(self, server: redis.Redis, prefix: str, ttl_s: int = 86_400) -> None:
+        self.server = server
+        self.prefix = prefix
+        self.ttl_s = ttl_s
+
+    def claim(self, content_hash: str, cluster: str, source_id: str) -> tuple[str, str]:
+        """``(cluster, source_id)`` of the first claim of ``content_hash``:
+        this one's, or the earlier one's."""
+        key = f"{self.prefix}:body:{content_hash}"
+        value = f"{cluster}\t{source_id}"
+        if self.server.set(key, value, nx=True, ex=self.ttl_s):
+            return cluster, source_id
+        first = self.server.get(key)
+        if first is None:  # lapsed meanwhile
+            return cluster, source_id
+        held, _, source = first.decode().partition("\t")
+        return held, source
 
 
 class LeasedQueue(Base):

@@ -36,6 +36,7 @@ fingerprints, one round's); and ``:body:<content hash>`` (`SharedBodies`).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -45,6 +46,8 @@ from scrapy_redis.queue import Base
 from scrapy_redis.scheduler import Scheduler
 
 from config import Config
+
+logger = logging.getLogger(__name__)
 
 #: The request meta key holding a request's lease token.
 LEASE = "frontier_lease"
@@ -277,7 +280,32 @@ class LeasedQueue(Base):
         self.frontier.clear()
 
 
-class EnqueueOnlyScheduler(Scheduler):
+class FrontierScheduler(Scheduler):
+    """scrapy-redis's scheduler, counting in Scrapy's stats without the
+    ``spider`` argument Scrapy 2.13 deprecated (a warning per process)."""
+
+    def enqueue_request(self, request: Any) -> bool:
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        self.stats.inc_value("scheduler/enqueued/redis")
+        self.queue.push(request)
+        return True
+
+    def next_request(self) -> Any:
+        try:
+            request = self.queue.pop()
+        except redis.RedisError as exc:
+            # Redis gone for a while: the worker waits (Scrapy asks again
+            # within seconds) and goes on when it is back.
+            logger.warning("redis unavailable, no request taken: %s", exc)
+            return None
+        if request is not None:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+
+class EnqueueOnlyScheduler(FrontierScheduler):
     """The coordinator's scheduler: the round's start requests go to the
     shared queue, and none comes back to this process (the workers take
     them), so its spider closes once they are all enqueued."""
@@ -297,7 +325,7 @@ def cluster_settings(config: Config, *, coordinator: bool) -> dict[str, Any]:
         "SCHEDULER": (
             "scraper.frontier.EnqueueOnlyScheduler"
             if coordinator
-            else "scrapy_redis.scheduler.Scheduler"
+            else "scraper.frontier.FrontierScheduler"
         ),
         "SCHEDULER_QUEUE_CLASS": "scraper.frontier.LeasedQueue",
         "SCHEDULER_QUEUE_KEY": k["queue"],

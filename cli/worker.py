@@ -26,7 +26,7 @@ def worker(
     """Crawl what the cluster's coordinator enqueues, until stopped."""
     config = load(config_dir)
     if not config.settings.cluster.redis_url:
-        errors.print("presscut worker needs [cluster] redis_url in settings.toml")
+        errors.print("presscut worker needs [cluster] redis_url in settings.toml", markup=False)
         raise typer.Exit(2)
     configure(log_format(config, log_json), config.settings.logging.level)
     # A database it cannot reach ends the command with one line, exit 4.

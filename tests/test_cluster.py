@@ -229,3 +229,20 @@ def test_a_worker_killed_mid_round_loses_nothing(cluster: Cluster) -> None:
     assert round_.returncode == 0, out
     assert cluster.stored() == cluster.expected
     assert max(cluster.stored().values()) == 1
+
+
+def test_a_worker_needs_a_cluster_and_a_cluster_needs_postgresql(
+    web: LocalWeb, tmp_path: Path, sqlite_url: str
+) -> None:
+    folder = write_config(tmp_path / "single", web, sqlite_url)
+    alone = presscut("worker", "--config", str(folder))
+    assert alone.returncode == 2
+    assert "[cluster] redis_url" in alone.stderr
+    settings = folder / "settings.toml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8") + '\n[cluster]\nredis_url = "redis://127.0.0.1"\n',
+        encoding="utf-8",
+    )
+    on_sqlite = presscut("crawl", "--all", "--config", str(folder))
+    assert on_sqlite.returncode == 2
+    assert "postgresql" in on_sqlite.stderr

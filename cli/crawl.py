@@ -108,6 +108,8 @@ def print_report(report: RoundResult) -> None:
     if quiet:
         console.print(f"{quiet} source(s) polled with nothing new")
     console.print(f"{report.new} new clipping(s) stored")
+    if report.errors.get("redis"):
+        errors.print(f"redis error: {report.errors['redis']}", markup=False, highlight=False)
     if report.errors.get("database"):
         errors.print(f"database error: {report.errors['database']}")
     elif report.stats.get("store/failed_batches"):

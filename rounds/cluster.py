@@ -12,7 +12,8 @@ spider closes once they are there.  `Coordinator` does the rest:
   leased), giving expired leases back meanwhile, and saying every
   ``NOTICE_S`` seconds what it waits for (the queue does not move without a
   running ``presscut worker``);
-* `finish`: takes the workers' tally (`rounds.tally`) into the round's
+* `finish`: unless Redis lost the round's state meanwhile, takes the
+  workers' tally (`rounds.tally`) into the round's
   context (counts, errors) and writes the fetch states and failed entries'
   retry states, after every clipping of the round is stored, as one
   process does (see ``pipelines/store.py``).
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 import logging
 import time
+
+import redis
 
 from config import Config
 from rounds.tally import RoundTally
@@ -40,10 +43,24 @@ class Coordinator:
     def __init__(self, config: Config) -> None:
         self.frontier = Frontier.from_config(config)
         self.tally = RoundTally(self.frontier.server, config.settings.cluster.prefix)
+        # Set as the round starts: gone at the end, Redis lost what it held
+        # (restarted without persistence), and the tally is not the round's.
+        self.marker = f"{config.settings.cluster.prefix}:round"
 
     def prepare(self) -> None:
         self.frontier.forget_seen()
         self.tally.clear()
+        self.frontier.server.set(self.marker, "running")
+
+    def run_out(self, context: RoundContext) -> None:
+        """`wait`, then `finish`; Redis unreachable for longer than its
+        client waits (`scraper.frontier.redis_params`), the round fails."""
+        try:
+            self.wait()
+            self.finish(context)
+        except redis.RedisError as exc:
+            logger.error("redis unavailable, round given up: %s", exc)
+            context.errors["redis"] = f"unavailable: {exc}"
 
     def wait(self) -> None:
         """Block until no request of the round is queued or leased."""
@@ -60,7 +77,17 @@ class Coordinator:
 
     def finish(self, context: RoundContext) -> None:
         """Merge the workers' tally into ``context`` and record the round's
-        fetch states in its store."""
+        fetch states in its store.  Redis having lost the round's state (the
+        marker is gone), no fetch state is written: the next round polls
+        the sources again and fetches what this one missed; the round
+        fails, saying so."""
+        if not self.frontier.server.delete(self.marker):
+            context.errors["redis"] = (
+                "Redis lost the round's queue and tally (restarted without persistence?): "
+                "sources will be read again next round"
+            )
+            self.tally.clear()
+            return
         tally = self.tally.take()
         for source_id, counts in tally.counts.items():
             context.summary[source_id].update(counts)

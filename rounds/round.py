@@ -92,10 +92,11 @@ def _crawl(
         process.crawl(crawler, context=context, source_ids=source_ids or None, force=force)
         process.start()
         if coordinator is not None and "database" not in context.errors:
-            coordinator.wait()
-            coordinator.finish(context)
+            coordinator.run_out(context)
         reason = crawler.stats.get_value("finish_reason", "finished")
         status = "finished" if reason == "finished" else "interrupted"
+        if "redis" in context.errors:
+            status = "failed"
         if crawler.stats.get_value("store/failed_batches"):
             status = "failed"
         if "database" in context.errors:

@@ -37,7 +37,7 @@ from config import Config
 from rounds.tally import RoundTally
 from scraper.context import RoundContext
 from scraper.crawl_log import quiet_crawl_logging
-from scraper.frontier import LEASE, Frontier, SharedBodies, cluster_settings
+from scraper.frontier import LEASE, Frontier, SharedBodies, cluster_settings, connect
 from scraper.settings import scrapy_settings
 from scraper.spiders.round import RoundSpider
 from storage import DatabaseUnavailable, open_store
@@ -59,7 +59,7 @@ def run_worker(config: Config, *, log_level: str = "WARNING") -> None:
         quiet_crawl_logging(crawler)
         context = RoundContext.open(config, store)
         cluster = config.settings.cluster
-        context.bodies = SharedBodies(redis.Redis.from_url(cluster.redis_url), cluster.prefix)
+        context.bodies = SharedBodies(connect(cluster.redis_url), cluster.prefix)
         process.crawl(crawler, context=context, worker=True)
         process.start()
     finally:
@@ -80,7 +80,7 @@ class ClusterWorker:
     @classmethod
     def from_crawler(cls, crawler: Any) -> ClusterWorker:
         settings = crawler.settings
-        server = redis.Redis.from_url(settings.get("REDIS_URL"))
+        server = connect(settings.get("REDIS_URL"))
         worker = cls(crawler, RoundTally(server, settings.get("PRESSCUT_FRONTIER_PREFIX")))
         for handler, signal in (
             (worker.spider_opened, signals.spider_opened),

@@ -42,6 +42,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 from scrapy_redis.queue import Base
 from scrapy_redis.scheduler import Scheduler
 
@@ -105,6 +107,22 @@ return 0
 _RECLAIM = _EXPIRED + "return #expired\n"
 
 
+def redis_params() -> dict[str, Any]:
+    """Client options every cluster process uses: a call waits out a Redis
+    outage of up to about a minute (retried with backoff), then fails."""
+    return {
+        "retry": Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=40),
+        "retry_on_error": [redis.ConnectionError, redis.TimeoutError],
+        "socket_connect_timeout": 2,
+        "socket_timeout": 30,
+    }
+
+
+def connect(url: str) -> redis.Redis:
+    """A Redis client with `redis_params`."""
+    return redis.Redis.from_url(url, **redis_params())
+
+
 def keys(prefix: str) -> dict[str, str]:
     """The Redis keys of the frontier under ``prefix``."""
     return {
@@ -130,7 +148,7 @@ class Frontier:
     @classmethod
     def from_config(cls, config: Config) -> Frontier:
         cluster = config.settings.cluster
-        return cls(redis.Redis.from_url(cluster.redis_url), cluster.prefix, cluster.lease)
+        return cls(connect(cluster.redis_url), cluster.prefix, cluster.lease)
 
     def push(self, data: bytes, score: float, token: str, handed_over: str | None) -> None:
         """Queue ``data`` (a serialized request) under ``token``;
@@ -335,6 +353,7 @@ def cluster_settings(config: Config, *, coordinator: bool) -> dict[str, Any]:
         # never flushes the others' work.
         "SCHEDULER_PERSIST": True,
         "REDIS_URL": cluster.redis_url,
+        "REDIS_PARAMS": redis_params(),
         "PRESSCUT_FRONTIER_PREFIX": cluster.prefix,
         "PRESSCUT_LEASE": cluster.lease,
     }

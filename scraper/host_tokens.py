@@ -35,10 +35,10 @@ import asyncio
 import uuid
 from typing import Any, Self
 
-import redis
 from scrapy import Request, signals
 from scrapy.http import Response
 
+from scraper.frontier import connect
 from scraper.politeness import crawl_settings, retry_after_seconds
 
 #: The request meta key of the host token a request holds.
@@ -96,7 +96,7 @@ class HostTokens:
         settings = crawler.settings
         crawl = crawl_settings(crawler)
         self.crawler = crawler
-        self.server = redis.Redis.from_url(settings.get("REDIS_URL"))
+        self.server = connect(settings.get("REDIS_URL"))
         self.prefix = settings.get("PRESSCUT_FRONTIER_PREFIX")
         self.delay = crawl.download_delay
         self.limit = crawl.concurrent_requests_per_host

@@ -10,7 +10,9 @@ request log: what was stored, how often each URL was fetched, and when.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +24,8 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from redis import Redis
+from redis import exceptions as redis_errors
 
 from demo.server import LocalWeb
 from storage import open_store
@@ -246,3 +250,63 @@ def test_a_worker_needs_a_cluster_and_a_cluster_needs_postgresql(
     on_sqlite = presscut("crawl", "--all", "--config", str(folder))
     assert on_sqlite.returncode == 2
     assert "postgresql" in on_sqlite.stderr
+
+
+def redis_server(folder: Path, port: int) -> subprocess.Popen[bytes]:
+    """A Redis server of the test's own, persisting every write to its
+    append-only file in ``folder`` (a restart keeps the queue)."""
+    folder.mkdir(exist_ok=True)
+    server = subprocess.Popen(
+        [
+            "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
+            "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+        ],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    client = Redis.from_url(f"redis://127.0.0.1:{port}/0")
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis_errors.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    client.close()
+    return server
+
+
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="no redis-server to restart")
+def test_redis_restarted_mid_round_loses_nothing(cluster: Cluster) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = cluster.folder.parent / "redis"
+    server = redis_server(data, port)
+    cluster.web.delay = 0.3
+    cluster.redis = (f"redis://127.0.0.1:{port}/0", cluster.redis[1])
+    folder = cluster.configure()
+    try:
+        with workers(folder, 2):
+            round_ = subprocess.Popen(
+                [sys.executable, "-m", "cli.main", "crawl", "--all", "--config", str(folder)],
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            deadline = time.monotonic() + 60
+            while len(cluster.web.requests) < 10 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            server.terminate()  # SIGTERM: Redis writes its file and exits
+            server.wait(timeout=20)
+            time.sleep(2)
+            server = redis_server(data, port)
+            out, _ = round_.communicate(timeout=240)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    assert round_.returncode == 0, out
+    assert cluster.stored() == cluster.expected
+    assert max(cluster.stored().values()) == 1

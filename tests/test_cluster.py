@@ -162,6 +162,21 @@ def crawl(folder: Path, timeout: float = 240) -> subprocess.CompletedProcess[str
     return result
 
 
+def round_under_way(folder: Path, web: LocalWeb, requests: int) -> subprocess.Popen[str]:
+    """``presscut crawl --all`` started, once ``web`` has had ``requests``."""
+    round_ = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "crawl", "--all", "--config", str(folder)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while len(web.requests) < requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return round_
+
+
 @pytest.mark.parametrize("n", [2, 3])
 def test_workers_store_what_one_process_does_fetching_each_url_once(
     n: int, cluster: Cluster
@@ -217,17 +232,8 @@ def test_a_worker_killed_mid_round_loses_nothing(cluster: Cluster) -> None:
     cluster.web.delay = 0.5
     folder = cluster.configure(lease=3)
     with workers(folder, 2) as procs:
-        round_ = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "crawl", "--all", "--config", str(folder)],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        deadline = time.monotonic() + 60
         # Killed once articles are being fetched (past the feeds).
-        while len(cluster.web.requests) < 12 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        round_ = round_under_way(folder, cluster.web, 12)
         os.kill(procs[0].pid, signal.SIGKILL)
         out, _ = round_.communicate(timeout=240)
     assert round_.returncode == 0, out
@@ -289,16 +295,7 @@ def test_redis_restarted_mid_round_loses_nothing(cluster: Cluster) -> None:
     folder = cluster.configure()
     try:
         with workers(folder, 2):
-            round_ = subprocess.Popen(
-                [sys.executable, "-m", "cli.main", "crawl", "--all", "--config", str(folder)],
-                cwd=REPO,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-            deadline = time.monotonic() + 60
-            while len(cluster.web.requests) < 10 and time.monotonic() < deadline:
-                time.sleep(0.05)
+            round_ = round_under_way(folder, cluster.web, 10)
             server.terminate()  # SIGTERM: Redis writes its file and exits
             server.wait(timeout=20)
             time.sleep(2)

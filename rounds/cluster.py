@@ -72,7 +72,12 @@ class Coordinator:
                 return
             if time.monotonic() - last_notice > NOTICE_S:
                 last_notice = time.monotonic()
-                logger.info("waiting for the workers: %d queued, %d leased", queued, leased)
+                if leased:
+                    logger.info("waiting for the workers: %d queued, %d leased", queued, leased)
+                else:
+                    logger.warning(
+                        "%d request(s) queued, none taken: is a presscut worker running?", queued
+                    )
             time.sleep(POLL_S)
 
     def finish(self, context: RoundContext) -> None:

@@ -31,7 +31,9 @@ store's inserts are idempotent.
 Keys, all under ``[cluster] prefix`` (`keys`): ``:queue`` (tokens by
 priority), ``:leases`` (tokens by deadline), ``:payload`` and ``:priority``
 (token -> serialized request, score), ``:seen`` (the dupefilter's request
-fingerprints, one round's); and ``:body:<content hash>`` (`SharedBodies`).
+fingerprints, one round's), ``:urls`` (the round's article URL hashes: the
+spider's article requests bypass the dupefilter, and claim their canonical
+URL here instead); and ``:body:<content hash>`` (`SharedBodies`).
 """
 
 from __future__ import annotations
@@ -126,7 +128,8 @@ def connect(url: str) -> redis.Redis:
 def keys(prefix: str) -> dict[str, str]:
     """The Redis keys of the frontier under ``prefix``."""
     return {
-        name: f"{prefix}:{name}" for name in ("queue", "leases", "payload", "priority", "seen")
+        name: f"{prefix}:{name}"
+        for name in ("queue", "leases", "payload", "priority", "seen", "urls")
     }
 
 
@@ -220,9 +223,15 @@ class Frontier:
         self.server.delete(*self.keys.values())
 
     def forget_seen(self) -> None:
-        """Start a round's dupefilter afresh: listing pages are read again
-        every round, an article of a known entry is never requested."""
-        self.server.delete(self.keys["seen"])
+        """Start a round's dupefilter and article claims afresh: listing
+        pages are read again every round (an article of a stored entry is
+        skipped by the spider, before any request)."""
+        self.server.delete(self.keys["seen"], self.keys["urls"])
+
+    def claim_url(self, hashed: str) -> bool:
+        """Claim the article whose canonical URL hashes to ``hashed`` for
+        this round: true for the first worker to ask only."""
+        return bool(self.server.sadd(self.keys["urls"], hashed))
 
     def _release(self, pipe: Any, tokens: list[str]) -> None:
         if not tokens:

@@ -125,3 +125,14 @@ def test_the_tally_carries_what_workers_gathered_to_the_coordinator(
     assert taken.states["wire"].etag == '"3"'  # the last state recorded
     assert [e.entry_key for e in taken.entries] == ["e2", "e3"]
     assert tally.take().counts == {}
+
+
+def test_an_article_url_is_claimed_by_one_worker_per_round(
+    server: redis.Redis, redis_prefix: tuple[str, str]
+) -> None:
+    one, two = frontier(server, redis_prefix[1]), frontier(server, redis_prefix[1])
+    assert one.claim_url("abc")
+    assert not two.claim_url("abc")
+    assert two.claim_url("def")
+    one.forget_seen()  # the next round
+    assert two.claim_url("abc")

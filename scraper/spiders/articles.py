@@ -43,6 +43,13 @@ class ArticleMixin(SourceReader):
     pool: ExtractionPool
     _seen_hashes: set[str]
     _requested: Counter[str]
+    frontier: Any
+
+    def _claimed(self, hashed: str) -> bool:
+        """Whether this round may request the article whose canonical URL
+        hashes to ``hashed``: always in one process; in a cluster, only the
+        first worker to ask (`scraper.frontier.Frontier.claim_url`)."""
+        return self.frontier is None or self.frontier.claim_url(hashed)
 
     def request_articles(self, source: Source, bases: list[Clipping]) -> list[scrapy.Request]:
         """Article requests for the entries a source offers, each given as
@@ -51,7 +58,8 @@ class ArticleMixin(SourceReader):
 
         Skipped without a request: entries dated (``published_at``) before
         the source's window; entries storage knows by key or URL (one query
-        each); URLs already requested this round; and, past
+        each); URLs already requested this round (by any worker of a
+        cluster); and, past
         ``max_articles_per_source`` this round, the rest (the source's
         validators are then dropped, so the next round reads it again)."""
         stats = self.crawler.stats
@@ -71,13 +79,14 @@ class ArticleMixin(SourceReader):
             if (base.entry_key or base.url) in known_keys or hashed in known_hashes:
                 stats.inc_value("feed/entries_known")
                 continue
-            if hashed in self._seen_hashes:
-                states.count(source.id, "duplicate")
-                stats.inc_value("feed/entries_repeated")
-                continue
-            if self._requested[source.id] >= limit:
+            repeated = hashed in self._seen_hashes
+            if not repeated and self._requested[source.id] >= limit:
                 stats.inc_value("feed/entries_deferred")
                 states.read_again(source.id)
+                continue
+            if repeated or not self._claimed(hashed):
+                states.count(source.id, "duplicate")
+                stats.inc_value("feed/entries_repeated")
                 continue
             self._seen_hashes.add(hashed)
             self._requested[source.id] += 1
@@ -201,7 +210,7 @@ class ArticleMixin(SourceReader):
                 base = Clipping(url=entry.url, source_id=source.id, outlet=source.outlet)
             base.url, base.entry_key = entry.url, entry.entry_key
             hashed = url_hash(canonical_url(entry.url))
-            if hashed in self._seen_hashes:
+            if hashed in self._seen_hashes or not self._claimed(hashed):
                 continue
             self._seen_hashes.add(hashed)
             self.context.states.article_requested(source.id)

@@ -42,12 +42,14 @@ SETTLE_S = 15.0
 
 
 def tree_cpu(pid: int) -> float:
-    """CPU seconds of process ``pid`` and its live descendants."""
+    """CPU seconds of process ``pid`` and its descendants, live or reaped
+    (an extraction process replaced mid-round still counts)."""
     total, todo = 0.0, [pid]
     while todo:
         current = todo.pop()
         try:
-            total += process_cpu(current)
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
             continue

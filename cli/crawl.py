@@ -110,6 +110,8 @@ def print_report(report: RoundResult) -> None:
     console.print(f"{report.new} new clipping(s) stored")
     for host, what in sorted(report.stopped.items()):
         console.print(f"host {host} stopped: {what}", highlight=False, markup=False)
+    if report.errors.get("redis"):
+        errors.print(f"redis error: {report.errors['redis']}", markup=False, highlight=False)
     if report.errors.get("database"):
         errors.print(f"database error: {report.errors['database']}")
     elif report.stats.get("store/failed_batches"):

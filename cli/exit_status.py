@@ -26,6 +26,7 @@ STATUSES: tuple[tuple[int, str], ...] = (
 BY_COMMAND: tuple[tuple[str, str], ...] = (
     ("crawl", "1 the round failed; 3 another round is running"),
     ("run", "1 a --once round failed"),
+    ("worker", "never 1: it runs until stopped (2 when no cluster redis_url is set)"),
     ("sources check", "1 a source failed"),
     ("sources health", "1 with --strict, a source is flagged"),
     ("sources discover", "1 nothing could be proposed"),

@@ -42,6 +42,7 @@ def build_app() -> typer.Typer:
     from cli.search import search
     from cli.serve import serve, users_add, users_disable, users_enable, users_list, users_passwd
     from cli.sources import sources_check, sources_list
+    from cli.worker import worker
 
     app = typer.Typer(
         name="presscut",
@@ -58,6 +59,7 @@ def build_app() -> typer.Typer:
 
     app.command("crawl")(crawl)
     app.command("run")(run)
+    app.command("worker")(worker)
     app.command("export")(export)
     app.command("extract")(extract)
     app.command("demo")(demo)

@@ -22,6 +22,15 @@ ConfigDir = Annotated[
     ),
 ]
 
+LogJson = Annotated[
+    bool | None,
+    typer.Option(
+        "--log-json/--log-text",
+        help="Log JSON lines or text lines (default: format in the logging settings).",
+        show_default=False,
+    ),
+]
+
 console = Console()
 errors = Console(stderr=True)
 
@@ -39,3 +48,11 @@ def load(config_dir: Path | None) -> Config:
     for line in config.warnings:
         print_text(errors, f"warning: {line}")
     return config
+
+
+def log_format(config: Config, log_json: bool | None) -> str:
+    """``"json"`` or ``"text"``: the ``--log-json/--log-text`` choice, else
+    ``[logging] format``."""
+    if log_json is None:
+        return config.settings.logging.format
+    return "json" if log_json else "text"

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from cli.database import open_command_store
-from cli.options import ConfigDir, errors, load
+from cli.options import ConfigDir, LogJson, errors, load, log_format
 from config import Config
 from rounds.logs import configure
 
@@ -24,21 +24,14 @@ def run(
     once: Annotated[
         bool, typer.Option("--once", help="One round over the due sources, then exit (cron).")
     ] = False,
-    log_json: Annotated[
-        bool | None,
-        typer.Option(
-            "--log-json/--log-text",
-            help="Log JSON lines or text lines (default: format in the logging settings).",
-            show_default=False,
-        ),
-    ] = None,
+    log_json: LogJson = None,
     config_dir: ConfigDir = None,
 ) -> None:
     """Crawl due sources on a schedule and run the scheduled jobs, unattended."""
     config = load(config_dir)
     check_jobs(config)
     settings = config.settings.logging
-    fmt = settings.format if log_json is None else ("json" if log_json else "text")
+    fmt = log_format(config, log_json)
     configure(fmt, settings.level)
     # Create or migrate the database first: one it cannot reach or use ends
     # the command with one line and exit status 4, before anything starts.

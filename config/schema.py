@@ -212,6 +212,34 @@ class Database(_Strict):
         return value
 
 
+class Cluster(_Strict):
+    """Crawling on several processes or machines: a coordinator (``presscut
+    crawl``/``run``) and ``presscut worker`` processes sharing a Redis
+    frontier and one PostgreSQL store.  Unset ``redis_url``: one process."""
+
+    redis_url: str = Field(
+        "",
+        description="redis://host:port/db of the shared frontier; empty: no cluster",
+    )
+    prefix: str = Field(
+        "presscut",
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Redis key prefix: one per cluster sharing a Redis server",
+    )
+    lease: Duration = Field(
+        120.0,
+        gt=0,
+        description="how long a worker holds a request before it is handed to another",
+    )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL, or empty")
+        return value
+
+
 class Crawl(_Strict):
     user_agent: str = Field(
         "presscut/0.1 (+https://github.com/presscut/presscut)",
@@ -470,8 +498,17 @@ class Settings(_Strict):
     wordpress: WordPress = WordPress()
     database: Database = Database()
     crawl: Crawl = Crawl()
+    cluster: Cluster = Cluster()
     excerpt: Excerpt = Excerpt()
     polling: Polling = Polling()
     schedule: Schedule = Schedule()
     logging: Logging = Logging()
     sources_file: str = Field("sources.toml", description="relative to the config folder")
+
+    @model_validator(mode="after")
+    def _cluster_store(self) -> Settings:
+        # Every worker writes to the one store: a SQLite file on one machine
+        # cannot be it.
+        if self.cluster.redis_url and not self.database.url.startswith("postgresql"):
+            raise ValueError("[cluster] redis_url needs a postgresql+psycopg:// [database] url")
+        return self

@@ -11,13 +11,17 @@ before any article request):
 
 Every clipping leaves with ``cluster`` set: the first copy's cluster, or its
 own ``url_hash`` when it is the first.
+
+On a cluster's workers (``bodies``, `scraper.frontier.SharedBodies`) a
+clipping's body is then claimed in Redis: a copy another worker claimed
+first, not yet stored, is judged by the same rule against that claim.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Self
+from typing import Any, Self
 
 from pipelines.stage import Stage, Stats
 from scraper.context import RoundContext
@@ -45,9 +49,10 @@ def _bits(same_source: bool) -> int:
 class DedupeStage(Stage):
     namespace = "dedupe"
 
-    def __init__(self, store: Store, stats: Stats) -> None:
+    def __init__(self, store: Store, stats: Stats, bodies: Any = None) -> None:
         super().__init__(stats)
         self.store = store
+        self.bodies = bodies
         # This round's clippings, which may not be flushed to storage yet.
         self._urls: set[str] = set()
         self._bodies: dict[str, _Seen] = {}
@@ -55,7 +60,7 @@ class DedupeStage(Stage):
 
     @classmethod
     def from_context(cls, context: RoundContext, stats: Stats) -> Self:
-        return cls(context.store, stats)
+        return cls(context.store, stats, context.bodies)
 
     def process_item(self, item: Clipping) -> Clipping:
         assert item.url_hash, "normalize runs before dedupe"
@@ -78,6 +83,7 @@ class DedupeStage(Stage):
         if item.url_hash in self._urls or self.store.existing_url_hashes([item.url_hash]):
             raise self.drop("duplicate", f"URL already stored: {item.canonical_url}")
         first = self._same_body(item) or self._similar_body(item)
+        first = self._claimed(item, first)
         if first is not None and first.source_id == item.source_id:
             raise self.drop(
                 "duplicate", f"same article as cluster {first.cluster} from this source"
@@ -101,6 +107,18 @@ class DedupeStage(Stage):
         if stored is None:
             return None
         return _Seen(cluster=stored[0], source_id=stored[1], simhash=None)
+
+    def _claimed(self, item: Clipping, first: _Seen | None) -> _Seen | None:
+        """``first``, or the copy another worker claimed the body for first."""
+        if self.bodies is None or not item.content_hash:
+            return first
+        assert item.url_hash
+        mine = first.cluster if first is not None else item.url_hash
+        source = first.source_id if first is not None else item.source_id
+        cluster, claimed_by = self.bodies.claim(item.content_hash, mine, source or "")
+        if (cluster, claimed_by) == (mine, source or ""):
+            return first
+        return _Seen(cluster=cluster, source_id=claimed_by or None, simhash=None)
 
     def _similar_body(self, item: Clipping) -> _Seen | None:
         if item.simhash is None:

@@ -9,6 +9,10 @@ round, see `rounds.process`) and returns a `RoundResult`.
 The spider and every pipeline stage share the round's
 `scraper.context.RoundContext` (configuration, store, per-source states,
 windows), handed to the spider as a spider argument.
+
+With ``[cluster] redis_url`` set the round is a cluster's: this process is
+its coordinator, and ``presscut worker`` processes do the crawling
+(`rounds.cluster`); the result is reported the same way.
 """
 
 from __future__ import annotations
@@ -71,6 +75,14 @@ def _crawl(
     if extensions:
         settings.set("EXTENSIONS", extensions, priority="cmdline")
     settings.set("LOG_INSTALL_ROOT_HANDLER", log_level != "NONE", priority="cmdline")
+    coordinator = None
+    if config.settings.cluster.redis_url:
+        from rounds.cluster import Coordinator
+        from scraper.frontier import cluster_settings
+
+        settings.update(cluster_settings(config, coordinator=True), priority="cmdline")
+        coordinator = Coordinator(config)
+        coordinator.prepare()
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(RoundSpider)
     quiet_crawl_logging(crawler)
@@ -79,8 +91,12 @@ def _crawl(
     try:
         process.crawl(crawler, context=context, source_ids=source_ids or None, force=force)
         process.start()
+        if coordinator is not None and "database" not in context.errors:
+            coordinator.run_out(context)
         reason = crawler.stats.get_value("finish_reason", "finished")
         status = "finished" if reason == "finished" else "interrupted"
+        if "redis" in context.errors:
+            status = "failed"
         if crawler.stats.get_value("store/failed_batches"):
             status = "failed"
         if "database" in context.errors:

@@ -31,12 +31,16 @@ class RoundContext:
     `storage.Store` (opened, migrated and closed by the caller); ``states``
     the per-source fetch state, counts and errors (`SourceStates`);
     ``windows`` when each source's ``since`` window opens (sources with one
-    only), filled by the spider once it knows the due sources."""
+    only), filled by the spider once it knows the due sources; ``bodies``
+    which cluster each body went to across a cluster's workers."""
 
     config: Config
     store: Store
     states: SourceStates
     windows: dict[str, datetime] = field(default_factory=dict)
+    #: A cluster worker's `scraper.frontier.SharedBodies`; ``None`` in one
+    #: process.
+    bodies: Any = None
 
     @classmethod
     def open(cls, config: Config, store: Store) -> RoundContext:

@@ -6,11 +6,15 @@
   dropped after it, selected through ``search_path`` in the URL, so runs can
   repeat and overlap;
 * ``db_url``: each test once per backend (``sqlite``, ``postgres``);
-* ``store``: an upgraded `storage.Store` on ``db_url``, closed afterwards.
+* ``store``: an upgraded `storage.Store` on ``db_url``, closed afterwards;
+* ``redis_prefix``: ``(url, prefix)`` of the Redis server at
+  ``PRESSCUT_TEST_REDIS_URL`` (default `DEFAULT_REDIS_URL`) and a key prefix
+  of the test's own, whose keys are deleted after it.
 
-An unreachable PostgreSQL skips its tests, with the reason, unless
+An unreachable PostgreSQL or Redis skips its tests, with the reason, unless
 ``PRESSCUT_REQUIRE_SERVICES=1``: then they fail.  Tests that use a
-PostgreSQL fixture get the ``postgres`` marker (``-m "not postgres"``).
+PostgreSQL fixture get the ``postgres`` marker (``-m "not postgres"``), those
+that use Redis the ``redis`` marker.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from sqlalchemy.pool import NullPool
 from storage import Store, open_store
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 REQUIRE_SERVICES = os.environ.get("PRESSCUT_REQUIRE_SERVICES") == "1"
 
 
@@ -43,6 +48,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "postgres_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+        if "redis_prefix" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.redis)
 
 
 @pytest.fixture
@@ -102,3 +109,27 @@ def store(db_url: str) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[tuple[str, str]]:
+    """``(url, prefix)``: the test Redis server and a key prefix of this
+    test's own; every key under it is deleted afterwards."""
+    import redis
+
+    url = os.environ.get("PRESSCUT_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    server = redis.Redis.from_url(url, socket_connect_timeout=5)
+    try:
+        server.ping()
+    except redis.RedisError as exc:
+        server.close()
+        unavailable(f"Redis unreachable at {url}: {exc}")
+        return
+    prefix = f"presscut-test-{uuid.uuid4().hex[:12]}"
+    try:
+        yield url, prefix
+    finally:
+        stale = list(server.scan_iter(match=f"{prefix}:*", count=1000))
+        if stale:
+            server.delete(*stale)
+        server.close()

@@ -333,3 +333,31 @@ def test_an_article_met_by_a_database_outage_is_deferred_not_judged(crawler: Any
     assert [(e.entry_key, e.url, e.attempts) for e in due] == [(item.entry_key, item.url, 0)]
     # The next round judges it as usual.
     assert dedupe.process_item(prepared(crawler)).cluster
+
+
+def test_dedupe_on_two_workers_clusters_copies_neither_has_stored(
+    crawler: Any, redis_prefix: tuple[str, str]
+) -> None:
+    import redis
+
+    from scraper.frontier import SharedBodies
+
+    server = redis.Redis.from_url(redis_prefix[0])
+    bodies = SharedBodies(server, redis_prefix[1])
+    store = crawler.spider.context.store
+    # Two workers' stages: their own in-round memory, nothing stored yet.
+    one, two, three = (DedupeStage(store, crawler.stats, bodies) for _ in range(3))
+    original = one.process_item(prepared(crawler))
+    copy = two.process_item(
+        prepared(crawler, url="https://ledger.example/wire/flood", source_id="ledger")
+    )
+    assert copy.cluster == original.cluster == original.url_hash
+    with pytest.raises(Drop) as info:
+        three.process_item(prepared(crawler, url="https://herald.example/amp/flood"))
+    assert info.value.outcome == "duplicate"
+    # Without shared claims the second worker would have opened its own.
+    alone = DedupeStage(store, crawler.stats).process_item(
+        prepared(crawler, url="https://ledger.example/wire/flood-2", source_id="ledger")
+    )
+    assert alone.cluster != original.cluster
+    server.close()

@@ -70,6 +70,13 @@ class ArticleMixin(SourceReader):
     pool: ExtractionPool
     _seen_hashes: set[str]
     _requested: Counter[str]
+    frontier: Any
+
+    def _claimed(self, hashed: str) -> bool:
+        """Whether this round may request the article whose canonical URL
+        hashes to ``hashed``: always in one process; in a cluster, only the
+        first worker to ask (`scraper.frontier.Frontier.claim_url`)."""
+        return self.frontier is None or self.frontier.claim_url(hashed)
 
     def request_articles(self, source: Source, bases: list[Clipping]) -> list[scrapy.Request]:
         """Article requests for the entries a source offers, each given as
@@ -78,9 +85,10 @@ class ArticleMixin(SourceReader):
 
         Skipped without a request: entries dated (``published_at``) before
         the source's window; entries storage knows by key or URL (one query
-        each); URLs already requested this round; and, past
-        ``max_articles_per_source`` this round, the rest, recorded as
-        pending entries that the next round fetches (`retry_requests`)."""
+        each); URLs already requested this round (by any worker of a
+        cluster); and, past ``max_articles_per_source`` this round, the
+        rest, recorded as pending entries that the next round fetches
+        (`retry_requests`)."""
         stats = self.crawler.stats
         states = self.context.states
         start = self.context.windows.get(source.id)
@@ -98,16 +106,17 @@ class ArticleMixin(SourceReader):
             if (base.entry_key or base.url) in known_keys or hashed in known_hashes:
                 stats.inc_value("feed/entries_known")
                 continue
-            if hashed in self._seen_hashes:
-                states.count(source.id, "duplicate")
-                stats.inc_value("feed/entries_repeated")
-                continue
-            self._seen_hashes.add(hashed)
-            if self._requested[source.id] >= limit:
+            repeated = hashed in self._seen_hashes
+            if not repeated and self._requested[source.id] >= limit:
                 stats.inc_value("feed/entries_deferred")
                 base.url_hash = base.url_hash or hashed
                 states.article_pending(base, f"over max_articles_per_source ({limit}) this round")
                 continue
+            if repeated or not self._claimed(hashed):
+                states.count(source.id, "duplicate")
+                stats.inc_value("feed/entries_repeated")
+                continue
+            self._seen_hashes.add(hashed)
             self._requested[source.id] += 1
             requests.append(self._article_request(base, source))
         stats.inc_value("feed/articles_requested", len(requests))
@@ -301,7 +310,7 @@ class ArticleMixin(SourceReader):
                 base = Clipping(url=entry.url, source_id=source.id, outlet=source.outlet)
             base.url, base.entry_key = entry.url, entry.entry_key
             hashed = url_hash(canonical_url(entry.url))
-            if hashed in self._seen_hashes:
+            if hashed in self._seen_hashes or not self._claimed(hashed):
                 continue
             self._seen_hashes.add(hashed)
             self._requested[source.id] += 1

@@ -52,6 +52,9 @@ logger = logging.getLogger(__name__)
 
 class RoundSpider(FeedMixin, SitemapMixin, SectionMixin, ArticleMixin, scrapy.Spider):
     name = "round"
+    #: The shared frontier of a cluster (`scraper.frontier.Frontier`), set
+    #: by its queue when the scheduler opens; ``None`` in one process.
+    frontier: Any = None
 
     def __init__(
         self,
@@ -59,10 +62,16 @@ class RoundSpider(FeedMixin, SitemapMixin, SectionMixin, ArticleMixin, scrapy.Sp
         context: RoundContext | None = None,
         source_ids: list[str] | None = None,
         force: bool = False,
+        worker: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.context = require_context(context)
+        #: A cluster worker (`rounds.worker`): it starts no request, it takes
+        #: the shared frontier's, of any source, round after round.
+        self.worker = bool(worker)
+        if self.worker:
+            self.context.windows = StoredWindows(self)
         self.source_ids = list(source_ids or [])
         self.force = bool(force) or bool(self.source_ids)
         self._seen_hashes: set[str] = set()
@@ -103,6 +112,8 @@ class RoundSpider(FeedMixin, SitemapMixin, SectionMixin, ArticleMixin, scrapy.Sp
         return [s for s in enabled if s.id in due]
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.worker:
+            return
         now = datetime.now(UTC)
         try:
             sources = self.due_sources(now)
@@ -210,3 +221,21 @@ class RoundSpider(FeedMixin, SitemapMixin, SectionMixin, ArticleMixin, scrapy.Sp
             kind, message = "blocked_page", f"{block} ({message})"
         self.crawler.stats.inc_value(f"feed/failed/{kind}")
         self.context.states.record_error(source, datetime.now(UTC), kind, message)
+
+
+class StoredWindows(dict[str, datetime | None]):
+    """A worker's ``since`` windows: it polls no source list of its own, so
+    each source's window is read from the store the first time it is asked
+    for (the coordinator has stored the source before enqueueing it)."""
+
+    def __init__(self, spider: RoundSpider) -> None:
+        super().__init__()
+        self.spider = spider
+
+    def get(self, source_id: str, default: Any = None) -> Any:  # type: ignore[override]
+        if source_id not in self:
+            sources = [s for s in self.spider.context.config.sources if s.id == source_id]
+            windows = self.spider.source_windows(sources, datetime.now(UTC))
+            self[source_id] = windows.get(source_id)
+        value = super().get(source_id)
+        return default if value is None else value

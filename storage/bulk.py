@@ -40,7 +40,7 @@ import psycopg
 from sqlalchemy import Connection, text
 
 from scraper.items import Clipping
-from storage.clippings import insert_many, to_row
+from storage.clippings import insert_many, to_row, topic_row
 from storage.engine import chunked
 from storage.models import clipping_topics, clippings
 
@@ -166,7 +166,7 @@ def _copy_many(conn: Connection, items: Sequence[Clipping], now: datetime) -> in
     for row, clipping_id in zip(rows, ids, strict=True):
         row["id"] = clipping_id
         topic_rows += [
-            {"clipping_id": clipping_id, "topic": t, "status": row["status"], "created_at": now}
+            topic_row(clipping_id, t, row["status"], row["source_id"], now)
             for t in dict.fromkeys(row["topics"])
         ]
     try:

@@ -70,6 +70,14 @@ def test_load_stores_rows_topics_and_search(store: Store) -> None:
     assert sorted(c.url_hash for _, c in port) == sorted(
         i.url_hash for i in items if "port" in i.topics and i.status == "new"
     )
+    # ... and by topic and source (the topic rows carry the source)
+    port_0 = store.review_queue_page(topic="port", source_id="src-0", limit=100)
+    assert sorted(c.url_hash for _, c in port_0) == sorted(
+        i.url_hash
+        for i in items
+        if "port" in i.topics and i.status == "new" and i.source_id == "src-0"
+    )
+    assert port_0
     # the full-text index holds the loaded rows, and follows a later insert
     assert [h.clipping.url_hash for h in store.search("quay7")] == [clip(7).url_hash]
     store.write_batch([clip(99)], [], [])

@@ -37,8 +37,8 @@ first.  A query matching fewer than `RANK_WINDOW` clippings ranks them all.
 Cost: ranking reads each ranked match's indexed words (PostgreSQL: its
 stored ``tsvector``), so the bound keeps a query of very common words as
 cheap as a specific one; finding the newest matches walks the index's match
-list newest first (SQLite) or the newest ids in growing windows, each
-intersected with the GIN index's matches (PostgreSQL, `_pg_windows`).
+list newest first (SQLite) or the newest ids in growing slices, each
+intersected with the GIN index's matches (PostgreSQL, `_pg_newest`).
 
 Functions here take an open `Connection`; `storage.Store` owns transactions.
 """
@@ -60,7 +60,11 @@ from storage.models import clippings
 TITLE_WEIGHT = 10.0
 
 #: How many of the newest matches are ranked (see the module docstring).
-RANK_WINDOW = 1000
+RANK_WINDOW = 500
+#: PostgreSQL: ids in the first slice searched for the newest matches, and
+#: how much larger each next slice is (see `_pg_newest`).
+FIRST_SLICE = 2 * RANK_WINDOW
+WINDOW_GROWTH = 4
 
 #: ``ts_rank`` normalisation 1: divide by 1 + log(document length), as BM25
 #: discounts long documents.
@@ -77,6 +81,14 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _PHRASE = re.compile(r'(?<!\S)"([^"]*)"(?!\S)')
 #: A prefix: a piece ending in ``*`` right after a letter or digit.
 _PREFIX = re.compile(r"[^\W_]\*\Z")
+
+#: PostgreSQL plans that test each row's stored tsvector (fetched from TOAST
+#: and decompressed: far dearer than the planner counts) are switched off
+#: while the newest matches are looked for: a slice of ids is then
+#: intersected with the GIN index's matches (a bitmap AND), and only the
+#: matching rows are read.  A word so common that the intersection would not
+#: narrow the slice is still tested row by row, within one slice.
+_PG_ROW_TESTS = ("enable_seqscan", "enable_indexscan")
 
 _FTS = table("clippings_fts", column("rowid"))
 _FTS_TABLE = literal_column("clippings_fts")
@@ -219,16 +231,43 @@ def _postgresql(
     tsquery = parts[0]
     for part in parts[1:]:
         tsquery = tsquery.op("&&")(part)
-    # The window first, ranked after: ts_rank reads each row's tsvector.
-    newest = (
-        _filtered(
-            select(clippings.c.id, _PG_VECTOR.label("vector")).where(_PG_VECTOR.op("@@")(tsquery)),
-            status,
-            source_id,
-        )
-        .order_by(clippings.c.id.desc())
-        .limit(RANK_WINDOW)
-        .subquery("window")
-    )
-    score = func.ts_rank(newest.c.vector, tsquery, _PG_NORMALIZATION, type_=Float)
-    return _best(conn, select(newest.c.id, score.label("score")), limit)
+    newest = _pg_newest(conn, tsquery, status, source_id)
+    if not newest:
+        return []
+    score = func.ts_rank(_PG_VECTOR, tsquery, _PG_NORMALIZATION, type_=Float)
+    ranked = select(clippings.c.id, score.label("score")).where(clippings.c.id.in_(newest))
+    return _best(conn, ranked, limit)
+
+
+def _pg_newest(
+    conn: Connection, tsquery: Any, status: str | None, source_id: str | None
+) -> list[int]:
+    """Ids of the newest `RANK_WINDOW` matches, newest first, looked for in
+    slices of ids going back from the newest, each `WINDOW_GROWTH` times
+    the one before (the first `FIRST_SLICE`), until enough are found."""
+    top = conn.execute(select(func.max(clippings.c.id))).scalar()
+    if top is None:
+        return []
+    found: list[int] = []
+    ceiling, width = top + 1, FIRST_SLICE
+    for scan in _PG_ROW_TESTS:
+        conn.exec_driver_sql(f"SET LOCAL {scan} = off")
+    try:
+        while ceiling > 0 and len(found) < RANK_WINDOW:
+            floor = max(ceiling - width, 0)
+            stmt = _filtered(
+                select(clippings.c.id).where(
+                    _PG_VECTOR.op("@@")(tsquery),
+                    clippings.c.id >= floor,
+                    clippings.c.id < ceiling,
+                ),
+                status,
+                source_id,
+            )
+            stmt = stmt.order_by(clippings.c.id.desc()).limit(RANK_WINDOW - len(found))
+            found += conn.execute(stmt).scalars()
+            ceiling, width = floor, width * WINDOW_GROWTH
+    finally:
+        for scan in _PG_ROW_TESTS:
+            conn.exec_driver_sql(f"SET LOCAL {scan} TO DEFAULT")
+    return found

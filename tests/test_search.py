@@ -187,9 +187,13 @@ def test_a_star_after_a_word_is_a_prefix(store: Store, ids: dict[str, int]) -> N
     assert pg_queries([Piece("e-ma", prefix=True)]) == (None, ["'e' <-> 'ma':*"])
 
 
+@pytest.mark.parametrize("first_slice", [1, 3, 10_000])
 def test_only_the_newest_matches_are_ranked(
-    store: Store, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+    store: Store, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch, first_slice: int
 ) -> None:
+    # PostgreSQL looks for them in slices of ids: one, or many.
+    monkeypatch.setattr(search, "FIRST_SLICE", first_slice)
+    monkeypatch.setattr(search, "WINDOW_GROWTH", 2)
     monkeypatch.setattr(search, "RANK_WINDOW", 2)
     # lighthouse: title < once < thrice < gazette by id
     hits = store.search("lighthouse")

@@ -162,12 +162,14 @@ def print_table(rows: int, results: list[dict[str, Any]]) -> None:
             f"| {r['backend']} | {r['measure']} | {r['samples']} | {r['p50']:.1f} | "
             f"{r['p95']:.1f} | {r['max']:.1f} | {r['cpu_p50']:.1f} | {verdict} |"
         )
-    print("\n| backend | load | rows/s | load CPU (this process) |")
-    print("|---|---|---|---|")
+    print("\n| backend | load | of which rows | indexes after | rows/s | CPU (this process) |")
+    print("|---|---|---|---|---|---|")
     for r in results:
         if r["measure"] == "load":
+            after = r["seconds"] - r["rows_seconds"]
             print(
-                f"| {r['backend']} | {r['seconds']:.0f} s | {r['rate']:,.0f} | {r['cpu']:.0f} s |"
+                f"| {r['backend']} | {r['seconds']:.0f} s | {r['rows_seconds']:.0f} s | "
+                f"{after:.0f} s | {r['rate']:,.0f} | {r['cpu']:.0f} s |"
             )
     print("\n| backend | bytes per clipping | total | of which |")
     print("|---|---|---|---|")

@@ -7,8 +7,9 @@ is the server's: from the request entering the app (security headers,
 CSRF, session, login check included) to the last byte of the response,
 p50 and p95 over ``--samples`` calls, each with a fresh random input:
 
-* queue, no filter; by topic; by source; by flag (``syndicated``); the next
-  page of a topic;
+* queue, no filter; by topic; by source; by topic and source; by flag
+  (``syndicated``); the next page of a topic; the queue's search box (1-3
+  words of a stored clipping, as `benchmarks.store_probes` draws them);
 * the clipping page of a random new clipping;
 * an approve of a random new clipping (htmx: the updated row comes back).
 
@@ -29,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -91,6 +93,9 @@ def run(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
             if size_key:
                 sizes[size_key] = max(sizes.get(size_key, 0), len(r.content) - less)
 
+        def source() -> str:
+            return f"src-{rng.randrange(SOURCES):03d}"
+
         def clipping() -> None:
             clipping_id = rng.choice(new_ids)
             found = store.get_clipping(clipping_id)
@@ -106,12 +111,24 @@ def run(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
         calls = [
             ("queue, no filter", lambda: get("/queue", "queue page")),
             ("queue, topic", lambda: get(f"/queue?topic={rng.choice(TOPICS)}", "queue page")),
-            ("queue, source", lambda: get(f"/queue?source=src-{rng.randrange(SOURCES):03d}")),
+            ("queue, source", lambda: get(f"/queue?source={source()}")),
+            (
+                "queue, topic + source",
+                lambda: get(
+                    f"/queue?{urlencode({'topic': rng.choice(TOPICS), 'source': source()})}"
+                ),
+            ),
             ("queue, flag syndicated", lambda: get("/queue?flag=syndicated")),
             (
                 "queue, topic, next page",
                 lambda: get(
                     f"/queue?topic={(t := rng.choice(list(cursors)))}&before={cursors[t]}"
+                ),
+            ),
+            (
+                "queue, search box",
+                lambda: get(
+                    f"/queue?{urlencode({'q': rng.choice(probes.queries)})}", "queue page"
                 ),
             ),
             ("clipping page", clipping),

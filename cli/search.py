@@ -1,7 +1,8 @@
 """``presscut search QUERY``: clippings whose title and text hold every
 word of the query, best match first, one line each: id, article date,
-outlet, title.  The query is plain words (quotes and operators are read as
-text, see `storage.search`)."""
+outlet, title.  The query is read as a search box's: ``"sea wall"`` a
+phrase, ``harb*`` a prefix, other operators plain words (see
+`storage.search`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,12 @@ from scraper.items import STATUSES
 
 
 def search(
-    query: Annotated[str, typer.Argument(help="Words to find, all of them.")],
+    query: Annotated[
+        str,
+        typer.Argument(
+            help='Words to find, all of them; "a phrase" in quotes, a prefix with a final *.'
+        ),
+    ],
     limit: Annotated[int, typer.Option(help="Show at most this many.")] = 20,
     status: Annotated[
         str | None, typer.Option(help=f"Only clippings in this state ({', '.join(STATUSES)}).")

@@ -9,13 +9,18 @@ What differs from a crawl's write:
 * the connection is tuned for loading: SQLite ``synchronous = OFF`` and a
   page cache of `SQLITE_CACHE_KIB` (a committed batch may be lost on power
   loss, never corrupted: the WAL still guards the file); PostgreSQL
-  ``synchronous_commit = off`` and `POSTGRES_MAINTENANCE_MEM` for the index
-  builds.  Both are restored afterwards;
+  ``synchronous_commit = off``, `POSTGRES_MAINTENANCE_MEM` for the index
+  builds and values too large for a page compressed with LZ4 rather than
+  the default pglz (`POSTGRES_COMPRESSION`: several times faster to write
+  and to read back, the stored ``tsvector`` above all, for a little more
+  space).  All are restored afterwards;
 * when ``clippings`` is empty as the load starts, the indexes that no
   constraint needs, and on SQLite the trigger that fills the full-text index
   row by row, are dropped for the load and built once at its end (an index
   built from sorted rows is written once, not page by page at random; the
-  FTS5 index is rebuilt from the table).  They are built again whatever
+  FTS5 index is rebuilt from the table, gathering `SQLITE_FTS_HASH_BYTES`
+  of terms in memory between writes where a crawl's writes gather 1 MB, so
+  that far fewer segments are written and merged).  They are built again whatever
   ends the load, so the schema is whole afterwards.  On a table that holds
   rows already they stay and are kept in step row by row: rebuilding them
   would cost more than the load;
@@ -40,7 +45,7 @@ import psycopg
 from sqlalchemy import Connection, text
 
 from scraper.items import Clipping
-from storage.clippings import insert_many, to_row
+from storage.clippings import insert_many, to_row, topic_row
 from storage.engine import chunked
 from storage.models import clipping_topics, clippings
 
@@ -50,8 +55,20 @@ BATCH_SIZE = 5000
 #: SQLite page cache while loading, in KiB.
 SQLITE_CACHE_KIB = 512 * 1024
 
-#: PostgreSQL memory for each index build after a load.
-POSTGRES_MAINTENANCE_MEM = "1GB"
+#: PostgreSQL memory for each index build after a load: the GIN index of a
+#: million clippings gathers its entries in this before writing them (each
+#: write of a part merges into what is written), so more memory means fewer
+#: merges.
+POSTGRES_MAINTENANCE_MEM = "2GB"
+
+#: PostgreSQL compression of the large values a load writes.
+POSTGRES_COMPRESSION = "lz4"
+
+#: FTS5 ``hashsize`` while the full-text index is rebuilt after a load, and
+#: FTS5's own default, restored afterwards (a crawl's small writes need no
+#: more).
+SQLITE_FTS_HASH_BYTES = 256 * 1024 * 1024
+SQLITE_FTS_DEFAULT_HASH_BYTES = 1024 * 1024
 
 #: Rows SQLite's ANALYZE samples per index after a load.
 SQLITE_ANALYSIS_LIMIT = 1000
@@ -105,13 +122,18 @@ def _tuned(conn: Connection) -> Iterator[None]:
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SET synchronous_commit = off")
         conn.exec_driver_sql(f"SET maintenance_work_mem = '{POSTGRES_MAINTENANCE_MEM}'")
+        conn.exec_driver_sql(f"SET default_toast_compression = '{POSTGRES_COMPRESSION}'")
         conn.commit()
         try:
             yield
         finally:
             conn.rollback()
-            conn.exec_driver_sql("RESET synchronous_commit")
-            conn.exec_driver_sql("RESET maintenance_work_mem")
+            for name in (
+                "synchronous_commit",
+                "maintenance_work_mem",
+                "default_toast_compression",
+            ):
+                conn.exec_driver_sql(f"RESET {name}")
             conn.commit()
         return
     # PRAGMAs go to the DB-API connection, which is in autocommit mode (see
@@ -147,7 +169,16 @@ def _indexes_deferred(conn: Connection) -> Iterator[None]:
             for _, _, ddl in deferred:
                 conn.exec_driver_sql(ddl)
             if deferred and conn.dialect.name == "sqlite":
+                _fts_hash_size(conn, SQLITE_FTS_HASH_BYTES)
                 conn.exec_driver_sql("INSERT INTO clippings_fts(clippings_fts) VALUES ('rebuild')")
+                _fts_hash_size(conn, SQLITE_FTS_DEFAULT_HASH_BYTES)
+
+
+def _fts_hash_size(conn: Connection, size: int) -> None:
+    # An FTS5 setting: kept in clippings_fts_config, read by every connection.
+    conn.exec_driver_sql(
+        f"INSERT INTO clippings_fts(clippings_fts, rank) VALUES ('hashsize', {int(size)})"
+    )
 
 
 def _copy_many(conn: Connection, items: Sequence[Clipping], now: datetime) -> int:
@@ -166,7 +197,7 @@ def _copy_many(conn: Connection, items: Sequence[Clipping], now: datetime) -> in
     for row, clipping_id in zip(rows, ids, strict=True):
         row["id"] = clipping_id
         topic_rows += [
-            {"clipping_id": clipping_id, "topic": t, "status": row["status"], "created_at": now}
+            topic_row(clipping_id, t, row["status"], row["source_id"], now)
             for t in dict.fromkeys(row["topics"])
         ]
     try:

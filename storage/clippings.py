@@ -115,19 +115,33 @@ def _insert_rows(conn: Connection, rows: list[dict[str, Any]], now: datetime) ->
     stmt = (
         dialect_insert(conn, clippings)
         .on_conflict_do_nothing()
-        .returning(clippings.c.id, clippings.c.topics, clippings.c.status)
+        .returning(clippings.c.id, clippings.c.topics, clippings.c.status, clippings.c.source_id)
     )
     # RETURNING names exactly the rows inserted (executemany rowcounts differ
     # by driver), with what their topic rows need.
     inserted = conn.execute(stmt, rows).all()
     topic_rows = [
-        {"clipping_id": clipping_id, "topic": topic, "status": status, "created_at": now}
-        for clipping_id, topics, status in inserted
+        topic_row(clipping_id, topic, status, source_id, now)
+        for clipping_id, topics, status, source_id in inserted
         for topic in dict.fromkeys(topics)
     ]
     if topic_rows:
         conn.execute(insert(clipping_topics), topic_rows)
     return len(inserted)
+
+
+def topic_row(
+    clipping_id: int, topic: str, status: str, source_id: str | None, created_at: datetime
+) -> dict[str, Any]:
+    """The ``clipping_topics`` row of one of a clipping's topics: the
+    clipping's status, source and creation time beside the topic."""
+    return {
+        "clipping_id": clipping_id,
+        "topic": topic,
+        "status": status,
+        "source_id": source_id,
+        "created_at": created_at,
+    }
 
 
 def copy_status_to_topics(conn: Connection, ids: Iterable[int]) -> None:

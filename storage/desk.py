@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Text, and_, cast, func, or_, select, tuple_, 
 from scraper.items import Clipping
 from storage import audit, review, search
 from storage.clippings import from_row
-from storage.models import clipping_topics, clippings, sources
+from storage.models import clippings, sources
 from storage.review import ReviewError
 
 #: Queue filters by flag.
@@ -141,25 +141,26 @@ def _filtered(
     limit: int,
 ) -> list[tuple[int, Clipping]]:
     key = (clippings.c.created_at, clippings.c.id)
-    stmt = select(clippings).where(clippings.c.status == state)
-    if state == "new":
-        stmt = stmt.where(review._undecided_cluster())
-    if source_id:
-        stmt = stmt.where(clippings.c.source_id == source_id)
-    if topic:
-        tagged = select(clipping_topics.c.clipping_id).where(
-            clipping_topics.c.clipping_id == clippings.c.id, clipping_topics.c.topic == topic
-        )
-        stmt = stmt.where(tagged.exists())
-    if flag:
-        stmt = stmt.where(_flag_condition(flag))
+    newest = None
     if before is not None:
         newest = conn.execute(select(*key).where(clippings.c.id == before)).first()
         if newest is None:
             raise ReviewError(f"no clipping with id {before}")
-        stmt = stmt.where(tuple_(*key) < tuple(newest))
-    stmt = stmt.order_by(key[0].desc(), key[1].desc()).limit(limit)
-    return [(r.id, from_row(r)) for r in conn.execute(stmt)]
+    if topic:
+        # The topic rows carry status and source: one index range.
+        stmt = review.by_topic(topic, source_id or None, state, newest)
+    else:
+        stmt = select(clippings).where(clippings.c.status == state)
+        if source_id:
+            stmt = stmt.where(clippings.c.source_id == source_id)
+        if newest is not None:
+            stmt = stmt.where(tuple_(*key) < tuple(newest))
+        stmt = stmt.order_by(key[0].desc(), key[1].desc())
+    if state == "new":
+        stmt = stmt.where(review._undecided_cluster())
+    if flag:
+        stmt = stmt.where(_flag_condition(flag))
+    return [(r.id, from_row(r)) for r in conn.execute(stmt.limit(limit))]
 
 
 def cluster_sizes(conn: Connection, clusters: Iterable[str]) -> dict[str, int]:

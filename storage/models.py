@@ -16,10 +16,11 @@ Column conventions:
   foreign key: clippings and the seen-entry log outlive a source dropped from
   the config, and hand-imported clippings have no source;
 * ``clipping_topics`` repeats each clipping's ``topics`` list as rows, with
-  the clipping's ``status`` and ``created_at`` beside them, so that "the
-  newest new clippings of a topic" is one index range (a JSON list cannot be
-  indexed); storage writes it with the clipping and keeps ``status`` equal to
-  the clipping's on every status change.
+  the clipping's ``source_id``, ``status`` and ``created_at`` beside them,
+  so that "the newest new clippings of a topic", of all sources or of one,
+  is one index range (a JSON list cannot be indexed); storage writes it with
+  the clipping and keeps ``status`` equal to the clipping's on every status
+  change (``source_id`` and ``created_at`` never change).
 
 Full-text search is not in this metadata: it is dialect-specific (an FTS5
 table kept in step by triggers on SQLite, a generated ``tsvector`` column
@@ -245,8 +246,9 @@ clippings = Table(
     ),
 )
 
-#: Each clipping's topics, one row per (clipping, topic); ``status`` and
-#: ``created_at`` are the clipping's (see the module docstring).
+#: Each clipping's topics, one row per (clipping, topic); ``status``,
+#: ``created_at`` and (migration 0008) ``source_id`` are the clipping's (see
+#: the module docstring).
 clipping_topics = Table(
     "clipping_topics",
     metadata,
@@ -254,8 +256,19 @@ clipping_topics = Table(
     Column("topic", Text, nullable=False),
     Column("status", Text, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("source_id", Text),
     PrimaryKeyConstraint("clipping_id", "topic"),
+    # A topic's newest clippings in a state, of all sources, or of one.
     Index(None, "topic", "status", "created_at", "clipping_id"),
+    # Named in full: the convention's name passes PostgreSQL's 63 characters.
+    Index(
+        "ix_clipping_topics_topic_source_id_status_created_at",
+        "topic",
+        "source_id",
+        "status",
+        "created_at",
+        "clipping_id",
+    ),
 )
 
 #: The seen-entry log: every feed entry a source has offered and what became

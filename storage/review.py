@@ -115,39 +115,39 @@ def page(
         ).first()
         if newest is None:
             raise ReviewError(f"no clipping with id {before}")
-    if topic is not None and source_id is None:
-        stmt = _by_topic(topic, newest)
+    if topic is not None:
+        stmt = by_topic(topic, source_id, "new", newest)
     else:
-        stmt = _by_source(source_id, topic, newest)
+        stmt = _by_source(source_id, newest)
     rows = conn.execute(stmt.where(_undecided_cluster()).limit(limit))
     return [(row.id, from_row(row)) for row in rows]
 
 
-def _by_topic(topic: str, newest: Any) -> Select[Any]:
-    # Walk the topic's index newest first; each row joins its clipping.
+def by_topic(topic: str, source_id: str | None, status: str, newest: Any) -> Select[Any]:
+    """The clippings of ``topic`` (and ``source_id`` when given) in
+    ``status``, newest stored first, after the ``(created_at, id)`` key
+    ``newest`` when given: one range of an index on ``clipping_topics``,
+    each entry joined to its clipping."""
     key = (clipping_topics.c.created_at, clipping_topics.c.clipping_id)
     stmt = (
         select(clippings)
         .select_from(clipping_topics)
         .join(clippings, clippings.c.id == clipping_topics.c.clipping_id)
-        .where(clipping_topics.c.topic == topic, clipping_topics.c.status == "new")
+        .where(clipping_topics.c.topic == topic, clipping_topics.c.status == status)
         .order_by(key[0].desc(), key[1].desc())
     )
+    if source_id is not None:
+        stmt = stmt.where(clipping_topics.c.source_id == source_id)
     return stmt if newest is None else stmt.where(tuple_(*key) < tuple(newest))
 
 
-def _by_source(source_id: str | None, topic: str | None, newest: Any) -> Select[Any]:
+def _by_source(source_id: str | None, newest: Any) -> Select[Any]:
     # Walk (source_id, status, created_at, id) or (status, created_at, id)
-    # newest first; a topic is checked on the primary key of clipping_topics.
+    # newest first.
     key = (clippings.c.created_at, clippings.c.id)
     stmt = select(clippings).where(clippings.c.status == "new")
     if source_id is not None:
         stmt = stmt.where(clippings.c.source_id == source_id)
-    if topic is not None:
-        tagged = select(clipping_topics.c.clipping_id).where(
-            clipping_topics.c.clipping_id == clippings.c.id, clipping_topics.c.topic == topic
-        )
-        stmt = stmt.where(tagged.exists())
     stmt = stmt.order_by(key[0].desc(), key[1].desc())
     return stmt if newest is None else stmt.where(tuple_(*key) < tuple(newest))
 

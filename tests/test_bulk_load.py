@@ -13,6 +13,7 @@ from sqlalchemy import inspect
 
 from scraper.items import Clipping
 from storage import Store
+from storage.bulk import POSTGRES_COMPRESSION, SQLITE_FTS_DEFAULT_HASH_BYTES
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TOPICS = ("port", "rail", "schools")
@@ -70,6 +71,14 @@ def test_load_stores_rows_topics_and_search(store: Store) -> None:
     assert sorted(c.url_hash for _, c in port) == sorted(
         i.url_hash for i in items if "port" in i.topics and i.status == "new"
     )
+    # ... and by topic and source (the topic rows carry the source)
+    port_0 = store.review_queue_page(topic="port", source_id="src-0", limit=100)
+    assert sorted(c.url_hash for _, c in port_0) == sorted(
+        i.url_hash
+        for i in items
+        if "port" in i.topics and i.status == "new" and i.source_id == "src-0"
+    )
+    assert port_0
     # the full-text index holds the loaded rows, and follows a later insert
     assert [h.clipping.url_hash for h in store.search("quay7")] == [clip(7).url_hash]
     store.write_batch([clip(99)], [], [])
@@ -107,3 +116,28 @@ def test_interrupted_load_keeps_batches_and_indexes(store: Store) -> None:
     assert schema(store) == before
     assert store.count_clippings() == 6  # two whole batches
     assert [h.clipping.url_hash for h in store.search("quay5")] == [clip(5).url_hash]
+
+
+def test_load_tuning_is_undone_afterwards(store: Store) -> None:
+    # A text large enough to be compressed (PostgreSQL compresses past ~2 KB).
+    long_text = " ".join(f"word{n % 97}" for n in range(2000))
+    assert store.bulk_load([clip(1, text=long_text)]) == 1
+    with store.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            size = conn.exec_driver_sql(
+                "SELECT v FROM clippings_fts_config WHERE k = 'hashsize'"
+            ).scalar()
+            assert size == SQLITE_FTS_DEFAULT_HASH_BYTES
+        else:
+            method = conn.exec_driver_sql(
+                "SELECT pg_column_compression(text) FROM clippings"
+            ).scalar()
+            assert method == POSTGRES_COMPRESSION
+            # The pooled connection the load used is back to the server's value.
+            assert (
+                conn.exec_driver_sql("SHOW default_toast_compression").scalar()
+                == conn.exec_driver_sql(
+                    "SELECT reset_val FROM pg_settings WHERE name = 'default_toast_compression'"
+                ).scalar()
+            )
+    assert [h.clipping.url_hash for h in store.search("word5")] == [clip(1).url_hash]

@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from scraper.items import Clipping
-from storage import SITE, Store
+from storage import SITE, Store, open_store
+from storage.desk_store import DeskStore
 from storage.models import clipping_topics, clippings
-from storage.review import ReviewError
+from storage.review import ReviewError, by_topic
 from tests.publishing import SAMPLE, ok, write_config, write_jsonl
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -153,6 +154,48 @@ def test_topic_rows_keep_their_clippings_status(store_with_clippings: Store) -> 
         (1, "energy"), (1, "port"), (2, "port"), (3, "energy"), (4, "port"),
         (5, "port"), (7, "energy"), (8, "port"), (9, "port"),
     ]  # fmt: skip
+
+
+def test_topic_rows_carry_their_clippings_source(store_with_clippings: Store) -> None:
+    with store_with_clippings.engine.connect() as conn:
+        pairs = conn.execute(
+            select(clipping_topics.c.source_id, clippings.c.source_id).join(
+                clippings, clippings.c.id == clipping_topics.c.clipping_id
+            )
+        ).all()
+    assert len(pairs) == 9
+    assert all(topic_source == source for topic_source, source in pairs)
+
+
+def test_desk_queue_by_topic_and_source_in_every_state(store_with_clippings: Store) -> None:
+    store = store_with_clippings
+    store.approve([2, 4])
+    desk = DeskStore(store)
+
+    def ids(**filters: Any) -> list[int]:
+        return [row.id for row in desk.queue(**filters)]
+
+    assert ids(state="approved", topic="port", source_id="herald") == [8, 4]
+    assert ids(state="approved", topic="port", source_id="gazette") == [2]
+    assert ids(state="approved", topic="energy", source_id="herald") == []
+    assert ids(state="approved", topic="port", before=8) == [4, 2]
+    assert ids(state="approved", topic="port", source_id="herald", before=8) == [4]
+    assert ids(topic="port", source_id="gazette") == [5]
+    # 1 and its copy 9 are one story: the page shows it once.
+    assert ids(topic="port", flag="syndicated") == [9]
+    assert ids(topic="port", source_id="herald", flag="syndicated") == [1]
+    assert ids(topic="port", source_id="gazette", flag="syndicated") == []
+
+
+def test_topic_and_source_is_one_index_range(tmp_path: Path) -> None:
+    with open_store(f"sqlite:///{tmp_path / 'plan.db'}") as store:
+        store.upgrade()
+        with store.engine.connect() as conn:
+            stmt = by_topic("port", "herald", "new", None)
+            sql = stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+            plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    assert "ix_clipping_topics_topic_source_id_status_created_at" in plan
+    assert "TEMP B-TREE" not in plan  # read in index order, not sorted
 
 
 def test_queue_command_pages_by_topic_and_source(tmp_path: Path, db_url: str) -> None:

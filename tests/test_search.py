@@ -1,6 +1,7 @@
 """Full-text search (`Store.search`, `storage.search`) on SQLite (FTS5) and
-PostgreSQL (tsvector): matching, ranking, hostile query text, and an index
-that follows edits and deletions."""
+PostgreSQL (tsvector): matching, phrases and prefixes, ranking bounded to
+the newest matches, hostile query text, and an index that follows edits and
+deletions."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import Any
 import pytest
 
 from scraper.items import Clipping
-from storage import Store
+from storage import Store, search
 from storage.models import clippings
-from storage.search import fts5_query, query_pieces
+from storage.search import Piece, fts5_query, pg_queries, query_pieces
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -129,7 +130,8 @@ def test_hits_carry_the_stored_clipping(store: Store, ids: dict[str, int]) -> No
 def test_hostile_query_text_never_raises_and_is_read_as_words(
     store: Store, ids: dict[str, int], hostile: str
 ) -> None:
-    # Operators are words to find, never an exclusion or a wildcard.
+    # Operators are words to find, never an exclusion; a star after a word
+    # is a prefix.
     with_lighthouse = {ids["title"], ids["once"], ids["thrice"], ids["gazette"]}
     assert set(found(store, hostile)) <= with_lighthouse
 
@@ -146,10 +148,62 @@ def test_operator_words_are_searched_as_words(store: Store, ids: dict[str, int])
     assert found(store, "keeper NEAR(") == []
 
 
-def test_quotes_are_plain_characters(store: Store, ids: dict[str, int]) -> None:
+def test_a_quoted_phrase_needs_its_words_together_in_order(
+    store: Store, ids: dict[str, int]
+) -> None:
+    assert set(found(store, "lighthouse near")) == {ids["once"], ids["thrice"]}
+    assert found(store, '"lighthouse near"') == [ids["once"]]
+    assert found(store, '"near lighthouse"') == []
+    assert found(store, '"LIGHTHOUSE near" cliffs') == [ids["once"]]
+    assert found(store, '"lighthouse near" ferry') == []
+    # Inside a phrase, operator words are words.
+    assert found(store, '"lighthouse and the"') == [ids["thrice"]]
     assert set(found(store, '"lighthouse"')) == set(found(store, "lighthouse"))
-    assert query_pieces(' a"b  "" ! ok ') == ['a"b', "ok"]
-    assert fts5_query(['a"b', "ok"]) == '"a""b" "ok"'
+
+
+def test_quotes_that_open_or_close_no_piece_are_plain_characters(
+    store: Store, ids: dict[str, int]
+) -> None:
+    assert query_pieces(' a"b  "" ! ok ') == [Piece('a"b'), Piece("ok")]
+    assert query_pieces('"sea  wall" vote"') == [Piece("sea wall"), Piece('vote"')]
+    assert fts5_query([Piece('a"b'), Piece("ok")]) == '"a""b" "ok"'
+    assert set(found(store, '"lighthouse')) == set(found(store, "lighthouse"))
+    assert found(store, 'old"lighthouse') == [ids["once"]]
+
+
+def test_a_star_after_a_word_is_a_prefix(store: Store, ids: dict[str, int]) -> None:
+    lighthouses = {ids["title"], ids["once"], ids["thrice"], ids["gazette"]}
+    assert set(found(store, "lighth*")) == lighthouses
+    assert set(found(store, "LIGHTHOUSE*")) == lighthouses
+    assert found(store, "retir*") == [ids["title"]]
+    assert found(store, "zür*") == [ids["zurich"]]
+    assert found(store, "трамв*") == [ids["zurich"]]
+    assert found(store, "lighth* cliff*") == [ids["once"]]
+    assert found(store, '"old lighthouse" cli*') == [ids["once"]]
+    assert found(store, "lighthousez*") == []
+    # Elsewhere a star is a plain character.
+    assert query_pieces("light*house *light") == [Piece("light*house"), Piece("*light")]
+    assert found(store, "light*house") == []
+    assert pg_queries([Piece("e-ma", prefix=True)]) == (None, ["'e' <-> 'ma':*"])
+
+
+@pytest.mark.parametrize("first_slice", [1, 3, 10_000])
+def test_only_the_newest_matches_are_ranked(
+    store: Store, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch, first_slice: int
+) -> None:
+    # PostgreSQL looks for them in slices of ids: one, or many.
+    monkeypatch.setattr(search, "FIRST_SLICE", first_slice)
+    monkeypatch.setattr(search, "WINDOW_GROWTH", 2)
+    monkeypatch.setattr(search, "RANK_WINDOW", 2)
+    # lighthouse: title < once < thrice < gazette by id
+    hits = store.search("lighthouse")
+    assert {hit.id for hit in hits} == {ids["thrice"], ids["gazette"]}
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    # The filters come first: the newest two of the source.
+    assert set(found(store, "lighthouse", source_id="herald")) == {ids["once"], ids["thrice"]}
+    assert found(store, "lighthouse", limit=1, source_id="herald") == [ids["thrice"]]
+    monkeypatch.setattr(search, "RANK_WINDOW", 1)
+    assert found(store, "lighthouse") == [ids["gazette"]]
 
 
 def test_filters_and_limit(store: Store, ids: dict[str, int]) -> None:

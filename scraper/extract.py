@@ -32,7 +32,9 @@ How each field is chosen (orders measured on the article corpus, see
 * ``text``: a chain of readings, the first with at least `MIN_TEXT_WORDS`
   words winning (else the longest found), one paragraph a line, no blank
   lines; ``text_from`` names the winner: trafilatura's main text
-  (``trafilatura``, its default reading), its recall mode
+  (``trafilatura``, read with ``favor_precision``; when that has fewer
+  words than `PRECISION_SHARE` of the page's prose paragraphs, its default
+  reading is tried next, also ``trafilatura``), its recall mode
   (``trafilatura-recall``, more of the page taken as text), the JSON-LD
   ``articleBody`` (``json-ld``), the feed entry's full content (``feed``)
   or its summary (``feed-summary``), the page's description (``json-ld``,
@@ -77,6 +79,12 @@ from scraper.text import clean_fields
 #: A text of fewer words is not the whole article: the next reading of the
 #: text chain is tried (and a clipping with less is flagged ``short_text``).
 MIN_TEXT_WORDS = 40
+
+#: A precision reading with fewer words than this share of the page's prose
+#: paragraphs (`prose_words`) cut the article short: the default reading is
+#: tried next.  Measured on the article corpus (``docs/benchmarks.md``).
+PRECISION_SHARE = 0.3
+_PROSE_PARAGRAPH = 8
 
 #: Larger pages are refused (trafilatura's own default cap).
 MAX_PAGE_BYTES = 20_000_000
@@ -199,22 +207,39 @@ def canonical_link(tree: HtmlElement, url: str) -> str | None:
 
 
 def _trafilatura(tree: HtmlElement, url: str) -> Document | None:
-    """trafilatura's reading of the page; ``None`` when it finds no text."""
+    """trafilatura's precision reading of the page (less boilerplate taken
+    as text; recall is the chain's next step); ``None`` when it finds no
+    text."""
     try:
         # bare_extraction works on a copy of a tree it is given.
-        document = bare_extraction(tree, url=url, with_metadata=True)
+        document = bare_extraction(tree, url=url, favor_precision=True, with_metadata=True)
     except Exception:  # trafilatura fails on some odd trees; the metadata still stands
         return None
     return document if isinstance(document, Document) else None
 
 
-def _recall(tree: HtmlElement, url: str) -> str | None:
-    """trafilatura's recall mode: more of the page taken as text."""
+def _reading(tree: HtmlElement, url: str, focus: str) -> str | None:
+    """trafilatura's text alone, read with ``focus``: ``"balanced"`` (its
+    default) or ``"recall"`` (more of the page taken as text)."""
     try:
-        document = bare_extraction(tree, url=url, favor_recall=True, with_metadata=False)
+        document = bare_extraction(
+            tree, url=url, favor_recall=focus == "recall", with_metadata=False
+        )
     except Exception:  # as in _trafilatura
         return None
     return document.text if isinstance(document, Document) else None
+
+
+def prose_words(tree: HtmlElement) -> int:
+    """Words in the page's prose paragraphs (``<p>`` of at least
+    `_PROSE_PARAGRAPH` words): a cheap measure of how much article text the
+    page holds, to tell a precision reading that cut the article short."""
+    total = 0
+    for paragraph in tree.iter("p"):
+        words = len(paragraph.text_content().split())
+        if words >= _PROSE_PARAGRAPH:
+            total += words
+    return total
 
 
 def _text_chain(
@@ -224,20 +249,27 @@ def _text_chain(
     `MIN_TEXT_WORDS` words, else the longest one found (``("", None)``
     when there is none); see the module docstring for the order."""
     feed_from = feed.text_from if feed.text_from in ("feed", "feed-summary") else "feed"
-    readings: list[tuple[str, Callable[[], str | None]]] = [
-        ("trafilatura", lambda: document.text if document is not None else None),
-        ("trafilatura-recall", lambda: _recall(tree, url)),
-        ("json-ld", lambda: meta.bodies[0] if meta.bodies else None),
-        (feed_from, lambda: feed.text),
+    precise = document.text if document is not None else None
+    # Precision drops boilerplate but sometimes most of the article with it:
+    # a reading far shorter than the page's prose is cut short.
+    needed = MIN_TEXT_WORDS
+    if precise and len(precise.split()) >= MIN_TEXT_WORDS:
+        needed = max(needed, int(PRECISION_SHARE * prose_words(tree)))
+    readings: list[tuple[str, int, Callable[[], str | None]]] = [
+        ("trafilatura", needed, lambda: precise),
+        ("trafilatura", MIN_TEXT_WORDS, lambda: _reading(tree, url, "balanced")),
+        ("trafilatura-recall", MIN_TEXT_WORDS, lambda: _reading(tree, url, "recall")),
+        ("json-ld", MIN_TEXT_WORDS, lambda: meta.bodies[0] if meta.bodies else None),
+        (feed_from, MIN_TEXT_WORDS, lambda: feed.text),
     ]
-    readings += [(c.source, lambda c=c: c.value) for c in meta.descriptions[:1]]
+    readings += [(c.source, MIN_TEXT_WORDS, lambda c=c: c.value) for c in meta.descriptions[:1]]
     best, best_from, best_words = "", None, 0
-    for source, read in readings:
+    for source, enough, read in readings:
         text = _text(read())
         words = len(text.split())
         if words > best_words:
             best, best_from, best_words = text, source, words
-        if words >= MIN_TEXT_WORDS:
+        if words >= enough:
             break
     if best_from in ("trafilatura", "trafilatura-recall") and meta.bodies:
         # trafilatura falls back on the JSON-LD body itself: name it, and

@@ -70,10 +70,11 @@ from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from scraper.authors import fold, host_label, merge_names, parse_byline
+from scraper.bylines import read_bylines
 from scraper.dates import parse_date
 from scraper.errors import ExtractionError
 from scraper.items import Clipping
-from scraper.metadata import PageMetadata, language_code, read_metadata
+from scraper.metadata import Candidate, PageMetadata, language_code, read_metadata
 from scraper.text import clean_fields
 
 #: A text of fewer words is not the whole article: the next reading of the
@@ -164,7 +165,9 @@ def extract_tree(tree: HtmlElement, url: str, *, base: Clipping | None = None) -
         sites.append(feed.outlet)
 
     title, title_from = _title(meta, document, feed, url, sites)
-    authors, authors_raw, authors_from = _authors(meta, document, feed, url, sites)
+    authors, authors_raw, authors_from = _authors(
+        meta, read_bylines(tree), document, feed, url, sites
+    )
     published_at, published_raw, published_from = _published(meta, document, feed, url)
     language, language_from = _language(meta, feed)
     text, text_from = _text_chain(tree, url, document, meta, feed)
@@ -345,7 +348,12 @@ def trim_title(title: str, shorter: str, blocked: Collection[str] = ()) -> str |
 
 
 def _authors(
-    meta: PageMetadata, document: Document | None, feed: Clipping, url: str, sites: list[str]
+    meta: PageMetadata,
+    bylines: list[Candidate],
+    document: Document | None,
+    feed: Clipping,
+    url: str,
+    sites: list[str],
 ) -> tuple[list[str], str | None, str | None]:
     def names_in(byline: str) -> list[str]:
         return parse_byline(byline, outlet=feed.outlet, url=url, site_names=sites)
@@ -365,6 +373,10 @@ def _authors(
             return names, origin.value, origin.source
         return names, found, "trafilatura"
     for candidate, names in parsed:
+        if names:
+            return names, candidate.value, candidate.source
+    for candidate in bylines:
+        names = names_in(candidate.value)
         if names:
             return names, candidate.value, candidate.source
     if feed.authors or feed.authors_raw:

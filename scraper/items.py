@@ -23,6 +23,7 @@ from typing import Any
 #: Where a field's value came from.  ``feed`` is the feed entry, ``json-ld``,
 #: ``opengraph`` and ``meta`` the page's own metadata, ``trafilatura`` the
 #: extractor's reading of the page (``trafilatura-recall`` its recall mode),
+#: ``byline`` an author element in the page body (`scraper.bylines`),
 #: ``feed-summary`` the feed entry's summary (its full content is ``feed``),
 #: ``topic``/``lead`` the excerpt picker, ``import`` a hand-added clipping
 #: and ``curator`` an edit in review.
@@ -33,6 +34,7 @@ PROVENANCES = (
     "meta",
     "trafilatura",
     "trafilatura-recall",
+    "byline",
     "feed-summary",
     "url",
     "topic",

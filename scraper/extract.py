@@ -60,16 +60,18 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Collection
-from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, TypeVar
 from urllib.parse import urljoin
 
+from htmldate import find_date
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from scraper.authors import fold, host_label, merge_names, parse_byline
+from scraper import credits
+from scraper.authors import agency_credit, fold, host_label, merge_names, parse_byline
 from scraper.bylines import read_bylines
 from scraper.dates import parse_date
 from scraper.errors import ExtractionError
@@ -94,6 +96,13 @@ _EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 _WS = re.compile(r"[^\S\n]+")
 # Separators between a headline and a site or section name in <title>.
 _TITLE_SEPARATORS = "|-–—·•»›*⋆~:：｜"
+# A date string that states its offset ("+02:00", "-0500"), not "Z".
+_HAS_OFFSET = re.compile(r"T?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s?[+-]\d{2}:?\d{2}\b")
+# A time of day stated in UTC ("T23:00:00.000Z", "02:41:00 GMT", "+0000"):
+# not a bare date, whose midnight is no instant.
+_UTC_TIME = re.compile(
+    r"\d{1,2}:\d{1,2}(?::\d{1,2}(?:\.\d+)?)?\s?(?:Z|[+-]00:?00|GMT|UTC)\s*$", re.IGNORECASE
+)
 # A date as a path segment run: /2019/12/09/ or /2019-12-09.
 _URL_DATE = re.compile(
     r"/((?:19|20)\d{2})[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?=[/\-_.]|$)"
@@ -164,11 +173,33 @@ def extract_tree(tree: HtmlElement, url: str, *, base: Clipping | None = None) -
     if feed.outlet:
         sites.append(feed.outlet)
 
+    bylines = read_bylines(tree)
     title, title_from = _title(meta, document, feed, url, sites)
-    authors, authors_raw, authors_from = _authors(
-        meta, read_bylines(tree), document, feed, url, sites
+    authors, authors_raw, authors_from = _authors(meta, bylines, document, feed, url, sites)
+    published_at, published_raw, published_from = _published(meta, document, feed, url, tree)
+    options = credits.gather(
+        titles=_title_options(meta, document, feed),
+        bylines=_author_options(meta, bylines, document, feed),
+        dates=_date_options(meta, document, feed, url),
+        names_in=lambda byline: _names(byline, feed, url, sites),
+        day_of=lambda raw: _day(raw, meta),
     )
-    published_at, published_raw, published_from = _published(meta, document, feed, url)
+    candidates = {
+        "title": credits.field_entry(
+            credits.title_confidence(
+                title, title_from, options["title"], _on_page(title or "", meta.headings)
+            ),
+            options["title"],
+        ),
+        "authors": credits.field_entry(
+            credits.authors_confidence(authors, authors_from, options["authors"]),
+            options["authors"],
+        ),
+        "date": credits.field_entry(
+            credits.date_confidence(published_at, published_from, options["date"]),
+            options["date"],
+        ),
+    }
     language, language_from = _language(meta, feed)
     text, text_from = _text_chain(tree, url, document, meta, feed)
     clipping = dataclasses.replace(
@@ -183,6 +214,9 @@ def extract_tree(tree: HtmlElement, url: str, *, base: Clipping | None = None) -
         published_at=published_at,
         published_raw=published_raw,
         published_from=published_from,
+        credit=_credit(authors_raw, options["authors"]) or feed.credit,
+        candidates=candidates,
+        doubts=credits.doubts_of(candidates),
         language=language,
         language_from=language_from,
         text=text,
@@ -362,6 +396,12 @@ def _authors(
     names = merge_names(names_in(c.value) for c in people)
     if names:
         return names, "; ".join(dict.fromkeys(c.value for c in people)), "json-ld"
+    # Author markup in the page body (rel=author, hCard, microdata) names the
+    # article's author; a class name alone says less than trafilatura.
+    for candidate in bylines:
+        names = names_in(candidate.value) if candidate.key != "class" else []
+        if names:
+            return names, candidate.value, candidate.source
     parsed = [(c, names_in(c.value)) for c in meta.authors if c.source != "json-ld"]
     found = getattr(document, "author", None)
     # trafilatura also reads bylines in the page body, where metadata has none.
@@ -376,7 +416,7 @@ def _authors(
         if names:
             return names, candidate.value, candidate.source
     for candidate in bylines:
-        names = names_in(candidate.value)
+        names = names_in(candidate.value) if candidate.key == "class" else []
         if names:
             return names, candidate.value, candidate.source
     if feed.authors or feed.authors_raw:
@@ -388,7 +428,34 @@ def _authors(
 
 
 def _published(
-    meta: PageMetadata, document: Document | None, feed: Clipping, url: str
+    meta: PageMetadata, document: Document | None, feed: Clipping, url: str, tree: HtmlElement
+) -> tuple[datetime | None, str | None, str | None]:
+    value, raw, source = _published_value(meta, document, feed, url, tree)
+    if value is not None and raw is not None and _UTC_TIME.search(raw):
+        # An instant written in UTC falls on the calendar day of the site's
+        # own zone: the offset its other dates are written in.
+        offset = site_offset(meta)
+        if offset is not None:
+            value = value.astimezone(timezone(offset))
+    return value, raw, source
+
+
+def site_offset(meta: PageMetadata) -> timedelta | None:
+    """The UTC offset the page writes its dates in: the first non-zero
+    offset among its date metadata and ``<time datetime>`` values; ``None``
+    when every date is UTC or has none."""
+    for candidate in (*meta.published, *meta.times):
+        if not _HAS_OFFSET.search(candidate.value):
+            continue
+        value = parse_date(candidate.value)
+        offset = value.utcoffset() if value is not None else None
+        if offset:
+            return offset
+    return None
+
+
+def _published_value(
+    meta: PageMetadata, document: Document | None, feed: Clipping, url: str, tree: HtmlElement
 ) -> tuple[datetime | None, str | None, str | None]:
     latest = datetime.now(UTC) + timedelta(days=2)
     for source in ("json-ld", "opengraph", "meta"):
@@ -400,7 +467,7 @@ def _published(
                 return value, candidate.value, source
     if feed.published_at is not None:
         return feed.published_at, feed.published_raw, feed.published_from or "feed"
-    guess = getattr(document, "date", None)
+    guess = getattr(document, "date", None) if document is not None else _htmldate(tree)
     value = parse_date(guess)
     if value is not None and _EARLIEST <= value <= latest:
         return value, guess, "trafilatura"
@@ -409,6 +476,82 @@ def _published(
     if match and value is not None and _EARLIEST <= value <= latest:
         return value, match.group(0), "url"
     return None, None, None
+
+
+def _htmldate(tree: HtmlElement) -> str | None:
+    """htmldate's guess (trafilatura's own date reading), for a page where
+    trafilatura found no text and so read no metadata."""
+    try:
+        return find_date(tree, extensive_search=True, original_date=True)
+    except Exception:  # htmldate fails on some odd trees, as trafilatura does
+        return None
+
+
+def _credit(authors_raw: str | None, options: list[dict[str, Any]]) -> str | None:
+    """The agencies credited by the byline picked, as the page writes it:
+    the first author option that credits any, trafilatura's reading (which
+    changes the case) last."""
+    ordered = sorted(
+        options, key=lambda o: (o["from"] == "trafilatura", o["value"] != authors_raw)
+    )
+    for byline in (o["value"] for o in ordered):
+        credit = agency_credit(byline)
+        if credit:
+            return credit
+    return None
+
+
+def _names(byline: str, feed: Clipping, url: str, sites: list[str]) -> list[str]:
+    return parse_byline(byline, outlet=feed.outlet, url=url, site_names=sites)
+
+
+def _day(raw: str, meta: PageMetadata) -> datetime | None:
+    """A date candidate read as `_published` reads the pick: a UTC time of
+    day shown in the site's own offset."""
+    value = parse_date(raw)
+    if value is not None and _UTC_TIME.search(raw):
+        offset = site_offset(meta)
+        if offset is not None:
+            value = value.astimezone(timezone(offset))
+    return value
+
+
+def _title_options(
+    meta: PageMetadata, document: Document | None, feed: Clipping
+) -> list[tuple[str, str, str]]:
+    found = [(c.value, c.source, c.key) for c in meta.titles]
+    found += [(h, "meta", "h1") for h in meta.headings[:3]]
+    if document is not None and document.title:
+        found.append((document.title, "trafilatura", "trafilatura"))
+    if feed.title:
+        found.append((feed.title, feed.title_from or "feed", "feed"))
+    return found
+
+
+def _author_options(
+    meta: PageMetadata, bylines: list[Candidate], document: Document | None, feed: Clipping
+) -> list[tuple[str, str, str]]:
+    found = [(c.value, c.source, c.key) for c in (*meta.authors, *bylines)]
+    if document is not None and document.author:
+        found.append((document.author, "trafilatura", "trafilatura"))
+    if feed.authors_raw or feed.authors:
+        found.append((feed.authors_raw or "; ".join(feed.authors), "feed", "feed"))
+    return found
+
+
+def _date_options(
+    meta: PageMetadata, document: Document | None, feed: Clipping, url: str
+) -> list[tuple[str, str, str]]:
+    found = [(c.value, c.source, c.key) for c in (*meta.published, *meta.times)]
+    if document is not None and document.date:
+        found.append((document.date, "trafilatura", "htmldate"))
+    match = _URL_DATE.search(url)
+    if match:
+        found.append(("-".join(match.groups()), "url", "url"))
+    if feed.published_at is not None:
+        raw = feed.published_raw or feed.published_at.isoformat()
+        found.append((raw, feed.published_from or "feed", "feed"))
+    return found
 
 
 def _language(meta: PageMetadata, feed: Clipping) -> tuple[str | None, str | None]:

@@ -16,17 +16,24 @@ How each field is chosen (orders measured on the article corpus, see
   page's ``<h1>`` shows; else trafilatura's title, else any page title, else
   the feed's.  When an ``<h1>`` or the feed title is the same title without a
   trailing " | Site" part or a leading "Section | " part, that shorter form
-  is kept.
+  is kept; else a leading or trailing part naming the site (its
+  ``og:site_name``, publisher, outlet or host name) is cut off
+  (`without_site_name`).
 * ``authors``: the JSON-LD article's ``author`` entries that are persons (or
-  untyped), else trafilatura's byline (it also reads bylines in the page
-  body), else OpenGraph/meta bylines, else the feed's; each cleaned by
+  untyped), else author markup in the page body (``rel=author``, hCard,
+  microdata: `scraper.bylines`), else trafilatura's byline (it also reads
+  bylines in the page body), else OpenGraph/meta bylines, else byline
+  elements known by their class only, else the feed's; each cleaned by
   `scraper.authors.parse_byline` (outlet, site and host names discarded).
   ``authors_raw`` is that source's byline as found, several entries joined
-  with ``"; "``.
+  with ``"; "``; ``credit`` the wire agencies a byline credits beside them.
 * ``published_at``: the first readable JSON-LD, then OpenGraph, then meta
-  date; then the feed's; then trafilatura's guess (htmldate, a heuristic);
-  then a ``/YYYY/MM/DD/`` date in the URL.  Values before 1990 or more than
-  two days ahead are ignored; a value without offset is taken as UTC.
+  date; then the feed's; then trafilatura's guess (htmldate, a heuristic;
+  htmldate itself when trafilatura found no text); then a ``/YYYY/MM/DD/``
+  date in the URL.  Values before 1990 or more than two days ahead are
+  ignored; a value without offset is taken as UTC.  A time of day written
+  in UTC is shown in the offset the page's other dates are written in
+  (`site_offset`), so that it falls on the site's own calendar day.
 * ``language``: ``<html lang>``, JSON-LD ``inLanguage``, ``Content-Language``,
   ``og:locale``, then the feed's; as an ISO 639-1 code.
 * ``text``: a chain of readings, the first with at least `MIN_TEXT_WORDS`
@@ -40,6 +47,10 @@ How each field is chosen (orders measured on the article corpus, see
   or its summary (``feed-summary``), the page's description (``json-ld``,
   ``opengraph`` or ``meta``).  A later reading is only computed when the
   earlier ones fall short.
+
+Every candidate of title, authors and date, with its provenance, and the
+confidence of each pick are kept in ``candidates``, the doubtful fields in
+``doubts`` (`scraper.credits`).
 
 The feed entry fills gaps rather than overruling the page: the corpus the
 orders were measured on has no feed entries, and a page's structured
@@ -98,6 +109,10 @@ _WS = re.compile(r"[^\S\n]+")
 _TITLE_SEPARATORS = "|-–—·•»›*⋆~:：｜"
 # A date string that states its offset ("+02:00", "-0500"), not "Z".
 _HAS_OFFSET = re.compile(r"T?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s?[+-]\d{2}:?\d{2}\b")
+# A separator between a title and a site name, spaced or not (CJK titles).
+_SITE_PART = re.compile(r"(\s+[|\-–—·•»:~]\s+|\s*[|｜–—•»]\s*|(?<=\S)-(?=\S*$))")
+# A date that starts with its numeric year, month and day, or epoch seconds.
+_NUMERIC_DATE = re.compile(r"^\s*(?:\d{4}-?\d{1,2}-?\d{1,2}|\d{10}(?:\d{3})?$)")
 # A time of day stated in UTC ("T23:00:00.000Z", "02:41:00 GMT", "+0000"):
 # not a bare date, whose midnight is no instant.
 _UTC_TIME = re.compile(
@@ -346,7 +361,32 @@ def _title(
         trimmed = trim_title(title, shorter, blocked)
         if trimmed is not None:
             return trimmed, shorter_from
-    return title, source
+    return without_site_name(title, blocked), source
+
+
+def without_site_name(title: str, blocked: Collection[str]) -> str:
+    """``title`` without a leading or trailing part that names the site:
+    a part, cut off by a separator, whose `fold` key is or holds one of
+    ``blocked`` (the ``og:site_name``, publisher and outlet names and the
+    host's name): "Headline -Site", "Site｜Headline", "Headline - Site
+    online".  What is left must still be a title (6 characters or more)."""
+    keys = [k for k in blocked if len(k) >= 3]
+    if not keys:
+        return title
+    parts = _SITE_PART.split(title)
+    if len(parts) < 3:
+        return title
+
+    def names_site(part: str) -> bool:
+        key = fold(part)
+        return bool(key) and len(part) <= 60 and any(k in key for k in keys)
+
+    # parts alternate text and separators: [text, sep, text, sep, text, ...]
+    if names_site(parts[-1]) and len("".join(parts[:-2]).strip()) >= 6:
+        return "".join(parts[:-2]).strip()
+    if names_site(parts[0]) and len("".join(parts[2:]).strip()) >= 6:
+        return "".join(parts[2:]).strip()
+    return title
 
 
 def _on_page(title: str, headings: list[str]) -> bool:
@@ -507,7 +547,11 @@ def _names(byline: str, feed: Clipping, url: str, sites: list[str]) -> list[str]
 
 def _day(raw: str, meta: PageMetadata) -> datetime | None:
     """A date candidate read as `_published` reads the pick: a UTC time of
-    day shown in the site's own offset."""
+    day shown in the site's own offset.  Only numeric dates are read: a
+    written one ("3. März 2024") costs a dateparser call per candidate, and
+    the pick is read in full anyway."""
+    if not _NUMERIC_DATE.match(raw):
+        return None
     value = parse_date(raw)
     if value is not None and _UTC_TIME.search(raw):
         offset = site_offset(meta)

@@ -110,3 +110,31 @@ def test_agency_credit_is_kept_apart_from_the_authors() -> None:
     clipping = extract_article(html, URL)
     assert clipping.authors == ["Anna Müller"]
     assert clipping.credit == "dpa"
+
+
+@pytest.mark.parametrize(
+    ("title", "site", "expected"),
+    [
+        (
+            "Storm closes the harbour - Valley Post online",
+            "Valley Post",
+            "Storm closes the harbour",
+        ),
+        ("Valley Post | Storm closes the harbour", "Valley Post", "Storm closes the harbour"),
+        ("港口因风暴关闭-山谷日报", "山谷日报", "港口因风暴关闭"),
+        # The site's name inside the headline is part of it.
+        ("Valley Post editor wins the award", "Valley Post", "Valley Post editor wins the award"),
+        (
+            "A well-known valleypost-style story",
+            "Valley Post",
+            "A well-known valleypost-style story",
+        ),
+        # Nothing but the site name would be left.
+        ("News | Valley Post", "Valley Post", "News | Valley Post"),
+    ],
+)
+def test_site_name_parts_are_cut_off_titles(title: str, site: str, expected: str) -> None:
+    from scraper.authors import fold
+    from scraper.extract import without_site_name
+
+    assert without_site_name(title, {fold(site)}) == expected

@@ -438,10 +438,12 @@ def _authors(
         return names, "; ".join(dict.fromkeys(c.value for c in people)), "json-ld"
     # Author markup in the page body (rel=author, hCard, microdata) names the
     # article's author; a class name alone says less than trafilatura.
-    for candidate in bylines:
-        names = names_in(candidate.value) if candidate.key != "class" else []
+    # Several authors are marked one element each: all of one kind count.
+    for kind in dict.fromkeys(c.key for c in bylines if c.key != "class"):
+        marked = [c for c in bylines if c.key == kind]
+        names = merge_names(names_in(c.value) for c in marked)
         if names:
-            return names, candidate.value, candidate.source
+            return names, "; ".join(c.value for c in marked), "byline"
     parsed = [(c, names_in(c.value)) for c in meta.authors if c.source != "json-ld"]
     found = getattr(document, "author", None)
     # trafilatura also reads bylines in the page body, where metadata has none.

@@ -6,12 +6,14 @@ behind each pick."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from scraper.extract import extract_article, parse_page, site_offset
+from scraper.items import Clipping
 from scraper.metadata import read_metadata
 
 FIXTURES = Path(__file__).parent / "fixtures" / "credits"
@@ -134,3 +136,25 @@ def test_site_name_parts_are_cut_off_titles(title: str, site: str, expected: str
     from scraper.extract import without_site_name
 
     assert without_site_name(title, {fold(site)}) == expected
+
+
+def test_a_curator_edit_settles_the_doubt_on_the_desk(db_url: str) -> None:
+    from storage import open_store
+    from storage.desk_store import DeskStore
+
+    with open_store(db_url) as store:
+        store.upgrade()
+        doubtful = Clipping(
+            url="https://example.org/a", url_hash="d" * 40, title="A title",
+            title_from="json-ld", authors_from="json-ld", text="Body.",
+            text_from="trafilatura", published_at=datetime(2024, 3, 5, tzinfo=UTC),
+            published_from="json-ld", doubts=["authors"],
+        )  # fmt: skip
+        store.write_batch([doubtful], [], [])
+        desk = DeskStore(store)
+        assert [r.id for r in desk.queue(flag="low-confidence")] == [1]
+        store.edit_clipping(1, {"title": "A better title"})
+        assert store.get_clipping(1).doubts == ["authors"]
+        store.edit_clipping(1, {"authors": ["Ann Lee"]})
+        assert store.get_clipping(1).doubts == []
+        assert desk.queue(flag="low-confidence") == []

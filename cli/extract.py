@@ -77,7 +77,9 @@ def page_record(clipping: Clipping) -> dict[str, Any]:
     """The printed form of an extracted clipping: ``title``, ``authors``
     (list), ``date`` (ISO 8601 with offset, or null), ``text``, ``excerpt``,
     ``language``, ``url``, the raw byline and date as found (``authors_raw``,
-    ``date_raw``), ``topics`` and ``provenance`` (field -> origin)."""
+    ``date_raw``), the agency ``credit``, ``topics``, ``provenance`` (field
+    -> origin), ``confidence`` (credit field -> 0..1, `scraper.credits`)
+    and ``doubts`` (the credit fields of low confidence)."""
     return {
         "url": clipping.url,
         "title": clipping.title,
@@ -90,6 +92,11 @@ def page_record(clipping: Clipping) -> dict[str, Any]:
         "topics": clipping.topics,
         "text": clipping.text,
         "provenance": clipping.provenance(),
+        "credit": clipping.credit,
+        "confidence": {
+            name: entry.get("confidence") for name, entry in clipping.candidates.items()
+        },
+        "doubts": clipping.doubts,
     }
 
 

@@ -140,11 +140,28 @@ def parse_byline(
     for chunk in _SEPARATORS.split(text):
         # "Bundesministerium für Wirtschaft und Klimaschutz" is one body, so
         # a chunk with an organisation in it yields no names at all.
-        found = [clean_name(part) for part in _CONJUNCTIONS.split(chunk)]
+        # A leading space lets a chunk open with its conjunction ("avec AFP").
+        found = [clean_name(part) for part in _CONJUNCTIONS.split(f" {chunk}") if part]
         if any(name and is_organisation(name, blocked, host) for name in found):
             continue
         names.extend(name for name in found if name)
     return merge_names([names])
+
+
+def agency_credit(byline: str | None) -> str | None:
+    """The wire agencies ``byline`` credits ("Von Anna Müller, dpa",
+    "Par Claire Dubois, avec AFP", "Jane Roe (Reuters)"), as written, each
+    once, joined with ``"; "``; ``None`` when it credits none."""
+    if not byline:
+        return None
+    found: list[str] = []
+    for chunk in _SEPARATORS.split(re.sub(r"[()\[\]]", ",", byline)):
+        # A leading space lets a chunk open with its conjunction ("avec AFP").
+        for part in _CONJUNCTIONS.split(f" {chunk}"):
+            name = _LEAD_IN.sub("", part.strip(" -–—:.")).strip(" -–—:.")
+            if fold(name) in _AGENCY_KEYS and name not in found:
+                found.append(name)
+    return "; ".join(found) or None
 
 
 def clean_name(part: str) -> str | None:

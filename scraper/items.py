@@ -23,6 +23,7 @@ from typing import Any
 #: Where a field's value came from.  ``feed`` is the feed entry, ``json-ld``,
 #: ``opengraph`` and ``meta`` the page's own metadata, ``trafilatura`` the
 #: extractor's reading of the page (``trafilatura-recall`` its recall mode),
+#: ``byline`` an author element in the page body (`scraper.bylines`),
 #: ``feed-summary`` the feed entry's summary (its full content is ``feed``),
 #: ``topic``/``lead`` the excerpt picker, ``import`` a hand-added clipping
 #: and ``curator`` an edit in review.
@@ -33,6 +34,7 @@ PROVENANCES = (
     "meta",
     "trafilatura",
     "trafilatura-recall",
+    "byline",
     "feed-summary",
     "url",
     "topic",
@@ -140,6 +142,18 @@ class Clipping:
     """The date string as found ("2019-09-17T10:02:00+02:00", "Sept 17, 2019")."""
     published_from: str | None = None
 
+    credit: str | None = None
+    """Wire agencies the byline credits beside its authors ("AFP", "dpa;
+    Reuters"), as written, several joined with "; "."""
+    candidates: dict[str, Any] = field(default_factory=dict)
+    """Every value found for ``title``, ``authors`` and ``date``, each with
+    its provenance, and the confidence of each pick (format:
+    `scraper.credits`); empty for a clipping not read from a page."""
+    doubts: list[str] = field(default_factory=list)
+    """The credit fields (``title``, ``authors``, ``date``) whose pick is
+    of low confidence (`scraper.credits.LOW_CONFIDENCE`): the desk flags
+    the clipping "low-confidence"."""
+
     language: str | None = None
     """ISO 639-1 code ("en", "de"), when known."""
     language_from: str | None = None
@@ -196,6 +210,8 @@ class Clipping:
                 value = value.isoformat()
             elif isinstance(value, list):
                 value = list(value)
+            elif isinstance(value, dict):
+                value = dict(value)
             out[f.name] = value
         return out
 

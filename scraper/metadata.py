@@ -78,6 +78,8 @@ _WS = re.compile(r"\s+")
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 #: At most this many ``<h1>`` texts are kept.
 MAX_HEADINGS = 10
+#: At most this many ``<time datetime>`` values are kept.
+MAX_TIMES = 10
 _MAX_SCRIPT = 2_000_000  # characters; larger "JSON-LD" is an app state dump, not metadata
 _MAX_NODES = 5_000  # JSON nodes visited per page
 _MAX_VALUE = 500  # characters; longer "titles" and "names" are body text in the wrong place
@@ -110,6 +112,10 @@ class PageMetadata:
     headings: list[str] = field(default_factory=list)
     """Text of the page's ``<h1>`` elements (at most `MAX_HEADINGS`), in
     document order: evidence for trimming site names off titles."""
+    times: list[Candidate] = field(default_factory=list)
+    """``datetime`` of the page's other ``<time>`` elements (at most
+    `MAX_TIMES`), in document order: the page's own dates, and the offset
+    the site writes them in."""
     article_types: list[str] = field(default_factory=list)
     """``@type`` of every JSON-LD article node, in document order."""
     descriptions: list[Candidate] = field(default_factory=list)
@@ -170,6 +176,8 @@ def read_metadata(tree: HtmlElement) -> PageMetadata:
         elif tag == "time":
             if (element.get("itemprop") or "").lower() in ("datepublished", "datecreated"):
                 _add(meta.published, element.get("datetime"), "meta", "itemprop=datePublished")
+            elif len(meta.times) < MAX_TIMES:
+                _add(meta.times, element.get("datetime"), "meta", "time@datetime")
         else:
             _add(
                 meta.languages, element.get("lang") or element.get("xml:lang"), "meta", "html@lang"

@@ -59,7 +59,8 @@ def row_flags(c: Clipping, outlets: int) -> list[str]:
     out = []
     if not c.text.strip() or c.text_from is None or c.flags:
         out.append("needs-text")
-    if c.published_at is None or c.authors_from in GUESSED or c.title_from in GUESSED:
+    guessed = c.authors_from in GUESSED or c.title_from in GUESSED
+    if c.published_at is None or guessed or c.doubts:
         out.append("low-confidence")
     if outlets > 1:
         out.append("syndicated")
@@ -81,6 +82,8 @@ def _flag_condition(flag: str) -> Any:
             clippings.c.authors_from.in_(GUESSED[1:]),
             clippings.c.title_from.is_(None),
             clippings.c.title_from.in_(GUESSED[1:]),
+            # Stored as JSON text: "[]" when no credit field is in doubt.
+            cast(clippings.c.doubts, Text) != "[]",
         )
     if flag == "syndicated":
         other = clippings.alias("other")

@@ -226,6 +226,11 @@ clippings = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     # Migration 0006: why the text is not (all of) the article (TEXT_FLAGS).
     Column("flags", JSON, nullable=False, server_default=text("'[]'")),
+    # Migration 0009: every credit candidate with its provenance and the
+    # confidence of each pick; the doubtful fields; the agency credit.
+    Column("candidates", JSON, nullable=False, server_default=text("'{}'")),
+    Column("doubts", JSON, nullable=False, server_default=text("'[]'")),
+    Column("credit", Text),
     UniqueConstraint("url_hash"),
     UniqueConstraint("source_id", "entry_key"),
     # Migration 0003: the review page, newest first, all sources or one

@@ -204,6 +204,10 @@ def reject(conn: Connection, ids: Iterable[int], reason: str, now: datetime) -> 
     return wanted
 
 
+# Edited column -> the credit field of `Clipping.doubts` it settles.
+_CREDIT_FIELD = {"title": "title", "authors": "authors", "published_at": "date"}
+
+
 def edit(
     conn: Connection,
     clipping_id: int,
@@ -240,6 +244,10 @@ def edit(
     if "authors" in values:
         values["authors"] = list(values["authors"])
         values["authors_from"] = "curator"
+    # A credit field the curator set is no longer in doubt.
+    fixed = {_CREDIT_FIELD[name] for name in values if name in _CREDIT_FIELD}
+    if fixed & set(row.doubts or []):
+        values["doubts"] = [d for d in row.doubts if d not in fixed]
     if values:
         conn.execute(
             update(clippings)

@@ -48,7 +48,7 @@ OLD = [
 
 
 #: Every head before the newest, oldest first.
-OLDER_HEADS = ("0001", "0002", "0003", "0004", "0005", "0006")
+OLDER_HEADS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 
 
 def downgrade(store: Store, revision: str) -> None:

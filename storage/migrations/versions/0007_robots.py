@@ -4,7 +4,7 @@
   validators, when it was fetched and when it goes stale), so a round
   within its freshness asks no host for it again (`storage.robots`).
 
-Revision ID: 0007_robots
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-08
 """
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_robots"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

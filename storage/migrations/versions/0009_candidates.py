@@ -7,8 +7,8 @@
   a clipping with any is flagged "low-confidence" on the desk;
 * ``clippings.credit``: the wire agencies the byline credits.
 
-Revision ID: 0009_candidates
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-08
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_candidates"
-down_revision: str | None = "0006"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

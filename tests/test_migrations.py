@@ -118,7 +118,7 @@ def same_schema_as_models(store: Store) -> None:
         assert compare_metadata(context, metadata) == []
 
 
-@pytest.mark.parametrize("head", OLDER_HEADS)
+@pytest.mark.parametrize("head", [h for h in OLDER_HEADS if h < "0008"])
 def test_upgrade_from_every_older_head_fills_topic_sources(db_url: str, head: str) -> None:
     with open_store(db_url) as store:
         store.upgrade(head)

@@ -12,7 +12,8 @@ For each due source (or each source named in ``source_ids``) it:
    (following its pagination);
 3. hands the entries, as base clippings, to ``request_articles`` and reads
    each new article (`scraper.spiders.articles`);
-4. fetches again the failed articles of those sources whose retry is due
+4. fetches again the failed and pending articles (and listing pages) whose
+   retry is due, of every enabled source, polled this round or not
    (``retry_requests``: the entry log, not the feed, brings them back).
 
 Everything the round shares comes in one `RoundContext` spider argument
@@ -151,13 +152,22 @@ class RoundSpider(FeedMixin, SitemapMixin, SectionMixin, ArticleMixin, scrapy.Sp
                 priority=10,
             )
         try:
-            retries = self.retry_requests(sources, now)
+            retries = self.retry_requests(self.retry_sources(sources), now)
         except DBAPIError as exc:
             cause = str(exc.orig or exc).splitlines()[0]
             logger.error("database unavailable, no article retried this round: %s", cause)
             retries = []
         for request in retries:
             yield request
+
+    def retry_sources(self, polled: list[Source]) -> list[Source]:
+        """The sources whose due failed and pending entries this round
+        fetches: every enabled one, polled this round or not (an entry a
+        round left is the next round's, not its source's next poll), or
+        only the named ones."""
+        if self.source_ids:
+            return polled
+        return [s for s in self.context.config.sources if s.enabled]
 
     def source_windows(self, sources: list[Source], now: datetime) -> dict[str, datetime]:
         """When each source's ``since`` window opens: ``since`` before the

@@ -12,9 +12,10 @@ provenance ``byline`` and the markup it was read from as its key:
 * ``class``: an element whose class or id names a byline or an author name
   (``byline``, ``author-name``, ``article__author``, ``meta-author``).
 
-Elements inside comment threads, author boxes of other posts (lists of
-links, teasers) and ``<script>``/``<style>`` are skipped, so are texts
-longer than `MAX_BYLINE` characters (an author biography, not a byline).
+Elements inside comment threads, figures (a photographer's credit),
+author boxes of other posts (lists of links, teasers) and
+``<script>``/``<style>`` are skipped, so are texts longer than
+`MAX_BYLINE` characters (an author biography, not a byline).
 Candidates come by kind in the order above, within a kind those after the
 first ``<h1>`` first (a byline sits near the headline); at most `MAX_BYLINES` are returned, each
 text once.  Cleaning the text into names is `scraper.authors`'.
@@ -120,9 +121,11 @@ def _has_author_hcard(element: HtmlElement) -> bool:
 
 
 def _in_skipped_part(element: HtmlElement) -> bool:
-    """Whether ``element`` sits in a comment thread, a teaser or a footer."""
+    """Whether ``element`` sits in a comment thread, a teaser, a footer or
+    a figure."""
     for node in element.iterancestors():
-        if node.tag in ("footer", "aside", "nav"):
+        # A figure's author is its photographer.
+        if node.tag in ("footer", "aside", "nav", "figure", "figcaption"):
             return True
         marks = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
         if "comment" in marks or "related" in marks or "teaser" in marks:

@@ -63,3 +63,12 @@ def test_a_biography_is_no_byline() -> None:
     long_text = "word " * (MAX_BYLINE // 4)
     html = f"<html><body><h1>T</h1><div class='author'>{long_text}</div></body></html>"
     assert bylines_of(html) == []
+
+
+def test_a_photo_credit_is_no_byline() -> None:
+    html = (
+        "<html><body><h1>T</h1><span itemprop='author'>Ann Writer</span><figure>"
+        "<figcaption><span itemprop='author'>Image: Pix Agency</span></figcaption>"
+        "</figure></body></html>"
+    )
+    assert bylines_of(html) == [["Ann Writer", "itemprop=author"]]

@@ -1,7 +1,7 @@
 """The coordinator's side of a cluster round (``[cluster] redis_url`` set).
 
 `rounds.round.run_round` runs the round spider as in one process, but with
-the frontier's enqueue-only scheduler (`scraper.frontier`): the due
+the frontier's enqueue-only scheduler (`scraper.schedulers`): the due
 sources' requests (and the due article retries) go to Redis, and the
 spider closes once they are there.  `Coordinator` does the rest:
 
@@ -46,6 +46,8 @@ class Coordinator:
         # Set as the round starts: gone at the end, Redis lost what it held
         # (restarted without persistence), and the tally is not the round's.
         self.marker = f"{config.settings.cluster.prefix}:round"
+        #: Whether the wait was cut short (Ctrl-C).
+        self.interrupted = False
 
     def prepare(self) -> None:
         self.frontier.forget_seen()
@@ -61,6 +63,11 @@ class Coordinator:
         except redis.RedisError as exc:
             logger.error("redis unavailable, round given up: %s", exc)
             context.errors["redis"] = f"unavailable: {exc}"
+        except KeyboardInterrupt:
+            # The workers finish the round's requests; its fetch states are
+            # not recorded, so the next round polls the same sources again.
+            logger.warning("stopped while waiting for the workers")
+            self.interrupted = True
 
     def wait(self) -> None:
         """Block until no request of the round is queued or leased."""
@@ -98,4 +105,4 @@ class Coordinator:
             context.summary[source_id].update(counts)
         for source_id, error in tally.errors.items():
             context.errors.setdefault(source_id, error)
-        context.store.store_batch([], tally.entries, list(tally.states.values()))
+        context.store.store_batch([], tally.entries, tally.fetch_states())

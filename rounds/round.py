@@ -78,7 +78,7 @@ def _crawl(
     coordinator = None
     if config.settings.cluster.redis_url:
         from rounds.cluster import Coordinator
-        from scraper.frontier import cluster_settings
+        from scraper.schedulers import cluster_settings
 
         settings.update(cluster_settings(config, coordinator=True), priority="cmdline")
         coordinator = Coordinator(config)
@@ -97,6 +97,8 @@ def _crawl(
         status = "finished" if reason == "finished" else "interrupted"
         if "redis" in context.errors:
             status = "failed"
+        elif coordinator is not None and coordinator.interrupted:
+            status = "interrupted"
         if crawler.stats.get_value("store/failed_batches"):
             status = "failed"
         if "database" in context.errors:

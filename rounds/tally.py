@@ -14,7 +14,9 @@ Keys under ``[cluster] prefix``: ``:tally:counts`` (``source\\toutcome`` ->
 count), ``:tally:errors`` (source -> first error), ``:tally:states``
 (source -> pickled `storage.FetchStateUpdate`, the last one recorded),
 ``:tally:entries`` (pickled `storage.EntryOutcome` lists: failed articles'
-retry states).  One round at a time uses them: the coordinator holds the
+retry states), ``:tally:reread`` (sources whose listing the next round
+reads whole: a child sitemap or next page failed, or the per-round article
+cap was reached, on whichever worker).  One round at a time uses them: the coordinator holds the
 database's round lock.
 """
 
@@ -39,6 +41,16 @@ class Tally:
     errors: dict[str, str] = field(default_factory=dict)
     states: dict[str, FetchStateUpdate] = field(default_factory=dict)
     entries: list[EntryOutcome] = field(default_factory=list)
+    #: Sources whose listing the next round reads whole (no validators).
+    reread: set[str] = field(default_factory=set)
+
+    def fetch_states(self) -> list[FetchStateUpdate]:
+        """The fetch states to record, validators dropped where a listing
+        must be read again."""
+        return [
+            state.without_validators() if source_id in self.reread else state
+            for source_id, state in self.states.items()
+        ]
 
 
 class RoundTally:
@@ -46,6 +58,7 @@ class RoundTally:
         self.server = server
         self.keys = {name: f"{prefix}:tally:{name}" for name in ("counts", "errors", "states")}
         self.keys["entries"] = f"{prefix}:tally:entries"
+        self.keys["reread"] = f"{prefix}:tally:reread"
 
     def clear(self) -> None:
         self.server.delete(*self.keys.values())
@@ -64,10 +77,13 @@ class RoundTally:
             pipe.hset(k["states"], source_id, pickle.dumps(update))
         if states.entry_outcomes:
             pipe.rpush(k["entries"], pickle.dumps(states.entry_outcomes))
+        if states.reread:
+            pipe.sadd(k["reread"], *states.reread)
         states.summary.clear()
         states.errors.clear()
         states.updates.clear()
         states.entry_outcomes = []
+        states.reread.clear()
 
     def take(self) -> Tally:
         """The round's tally, read whole and removed from Redis."""
@@ -77,8 +93,9 @@ class RoundTally:
         pipe.hgetall(k["errors"])
         pipe.hgetall(k["states"])
         pipe.lrange(k["entries"], 0, -1)
+        pipe.smembers(k["reread"])
         pipe.delete(*k.values())
-        counts, errors, states, entries, _ = pipe.execute()
+        counts, errors, states, entries, reread, _ = pipe.execute()
         tally = Tally()
         for key, n in counts.items():
             source_id, _, outcome = key.decode().partition("\t")
@@ -87,4 +104,5 @@ class RoundTally:
         tally.states = {s.decode(): pickle.loads(v) for s, v in states.items()}
         for batch in entries:
             tally.entries.extend(pickle.loads(batch))
+        tally.reread = {s.decode() for s in reread}
         return tally

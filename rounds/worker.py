@@ -19,7 +19,7 @@ kept and runs out, and another worker (or this one) does the request again.
 While it works on a request the worker renews its lease (every third of
 ``[cluster] lease``); killed, it stops renewing, and its requests go back
 to the queue once their leases run out.  On SIGTERM Scrapy stops
-gracefully; requests it leaves unfinished come back the same way.
+gracefully, and the worker gives back at once the requests it still holds.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ from config import Config
 from rounds.tally import RoundTally
 from scraper.context import RoundContext
 from scraper.crawl_log import quiet_crawl_logging
-from scraper.frontier import LEASE, Frontier, SharedBodies, cluster_settings, connect
+from scraper.frontier import LEASE, Frontier, SharedBodies, connect
+from scraper.schedulers import cluster_settings
 from scraper.settings import scrapy_settings
 from scraper.spiders.round import RoundSpider
 from storage import DatabaseUnavailable, open_store
@@ -114,6 +115,14 @@ class ClusterWorker:
     def spider_closed(self, spider: Any) -> None:
         if self.renewal.running:
             self.renewal.stop()
+        # Stopped gracefully: what this worker still holds goes back now,
+        # not when its leases run out.
+        held = list(self.frontier.held)
+        try:
+            self.frontier.give_back(held)
+            self.frontier.held.clear()
+        except redis.RedisError as exc:
+            logger.warning("redis unavailable, %d lease(s) left to run out: %s", len(held), exc)
 
     def renew(self) -> None:
         try:

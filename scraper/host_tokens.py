@@ -4,7 +4,7 @@ Scrapy paces each host inside one process (download slots, delay,
 concurrency; `scraper.politeness` adds Crawl-delay and Retry-After).  With
 N workers each would do so alone, and a host would see N times the rate.
 `HostTokens`, a downloader middleware of workers only
-(`scraper.frontier.cluster_settings`), makes a request wait, before it
+(`scraper.schedulers.cluster_settings`), makes a request wait, before it
 reaches its download slot, until the host grants it a token in Redis:
 
 * **spacing**: at least the host's delay between two request starts from

@@ -55,6 +55,9 @@ class SourceStates:
         self.updates: dict[str, FetchStateUpdate] = {}
         self.summary: dict[str, Counter[str]] = defaultdict(Counter)
         self.errors: dict[str, str] = {}
+        #: Sources whose listing must be read whole next round (a cluster's
+        #: worker may learn it without holding the source's fetch state).
+        self.reread: set[str] = set()
         #: Retry states of entries whose article failed, and pending
         #: entries, written with `final_states` at the end of the round.
         self.entry_outcomes: list[EntryOutcome] = []
@@ -153,6 +156,14 @@ class SourceStates:
             failure_score=score,
             next_due_at=now + timedelta(seconds=delay),
         )
+
+    def read_again(self, source_id: str) -> None:
+        """Leave ``source_id``'s stored validators as they are, so the next
+        round reads its listing whole again."""
+        self.reread.add(source_id)
+        state = self.updates.get(source_id)
+        if state is not None:
+            self.updates[source_id] = state.without_validators()
 
     # -- its articles ------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from rounds.tally import RoundTally
 from scraper.frontier import Frontier
 from scraper.polling import PollingPolicy
 from scraper.source_states import SourceStates
-from storage import EntryOutcome, FetchStateUpdate
+from storage import UNCHANGED, EntryOutcome, FetchStateUpdate
 
 
 @pytest.fixture
@@ -113,10 +113,15 @@ def test_the_tally_carries_what_workers_gathered_to_the_coordinator(
         states.entry_outcomes.append(
             EntryOutcome(source_id="wire", entry_key=f"e{new}", outcome="failed", seen_at=now)
         )
+        gathered.append(states)
+    # A third worker, holding no fetch state of the source, learns that its
+    # listing must be read whole next round (a child sitemap failed).
+    elsewhere = SourceStates(None, PollingPolicy())  # type: ignore[arg-type]
+    elsewhere.read_again("wire")
+    for states in [*gathered, elsewhere]:
         pipe = server.pipeline(transaction=True)
         tally.hand_over(states, pipe)
         pipe.execute()
-        gathered.append(states)
     # Handed over, a worker's states start again from nothing.
     assert not gathered[0].summary and not gathered[0].updates
     taken = tally.take()
@@ -124,6 +129,9 @@ def test_the_tally_carries_what_workers_gathered_to_the_coordinator(
     assert taken.errors == {"wire": "http_error: 404"}  # the first error
     assert taken.states["wire"].etag == '"3"'  # the last state recorded
     assert [e.entry_key for e in taken.entries] == ["e2", "e3"]
+    # Read whole next round: the recorded state keeps no validator.
+    assert taken.reread == {"wire"}
+    assert [s.etag for s in taken.fetch_states()] == [UNCHANGED]
     assert tally.take().counts == {}
 
 

@@ -2,9 +2,9 @@
 
 A clipping needs an http(s) URL and a title; a body of fewer than
 `MIN_TEXT_WORDS` words is stored flagged ``short_text`` (it waits for a
-curator's text) when the article has a date, and dropped when it has none
-(an "about" page is no article); a publication date in the far future is discarded (kept
-raw) rather than trusted.
+curator's text) when the article has a date or was walled off, and dropped
+when it has neither (an "about" page is no article); a publication date in
+the far future is discarded (kept raw) rather than trusted.
 """
 
 from __future__ import annotations
@@ -20,6 +20,11 @@ from scraper.urls import is_http_url
 #: extraction's own threshold, `scraper.extract.MIN_TEXT_WORDS`).
 MIN_TEXT_WORDS = extract.MIN_TEXT_WORDS
 
+#: Flags of an article its site walled off (`scraper.extraction_pool.behind_block`):
+#: a listed article whose text could not be read, never an "about" page, so
+#: it is kept however short and undated (it waits under "needs text").
+WALL_FLAGS = frozenset({"blocked", "paywalled"})
+
 #: Clock skew tolerated on publication dates.
 FUTURE_TOLERANCE = timedelta(days=2)
 
@@ -34,7 +39,8 @@ def problems(item: Clipping, now: datetime | None = None) -> list[str]:
     if not item.title:
         found.append("no title")
     words = len(item.text.split())
-    if words < MIN_TEXT_WORDS and item.published_at is None:
+    walled = WALL_FLAGS.intersection(item.flags)
+    if words < MIN_TEXT_WORDS and item.published_at is None and not walled:
         # Undated and short: an "about" or "contact" page a sitemap or
         # section lists, not an article whose text is hard to read.
         found.append(f"text too short ({words} words < {MIN_TEXT_WORDS}) and undated")

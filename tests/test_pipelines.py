@@ -143,6 +143,17 @@ def test_validate_keeps_a_short_text_flagged(crawler: Any) -> None:
     assert stats(crawler)["validate/short_text"] == 1
 
 
+@pytest.mark.parametrize("flag", ["blocked", "paywalled"])
+def test_validate_keeps_a_walled_article_undated_and_short(crawler: Any, flag: str) -> None:
+    """A listed article behind a wall (a 403, a block page) with only its
+    feed title is kept flagged for a curator, not dropped as an "about"
+    page."""
+    walled = clipping(text="", published_at=None, flags=[flag])
+    item = run(ValidateStage, crawler, walled)
+    assert flag in item.flags and "short_text" in item.flags
+    assert stats(crawler)["validate/passed"] == 1
+
+
 def test_validate_discards_future_dates(crawler: Any) -> None:
     future = datetime.now(UTC) + timedelta(days=30)
     item = run(ValidateStage, crawler, clipping(published_at=future, published_raw="2099"))

@@ -22,7 +22,8 @@ application calls it:
 Times are wall and CPU (this process; PostgreSQL's server CPU is not in it)
 per call, p50 and p95 over ``--samples`` calls.  Databases: SQLite in
 ``--dir``; PostgreSQL in a database ``presscut_bench`` created on the test
-server (``PRESSCUT_TEST_POSTGRES_URL``) and dropped afterwards.  ``--keep``
+server (``PRESSCUT_TEST_POSTGRES_URL``; another name in
+``PRESSCUT_BENCH_DATABASE``) and dropped afterwards.  ``--keep``
 reuses a database of the same size made before and keeps it.
 
     python benchmarks/store.py                         # 1,000,000 rows, both
@@ -55,7 +56,8 @@ from storage import Store, open_store
 POSTGRES = os.environ.get(
     "PRESSCUT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-BENCH_DATABASE = "presscut_bench"
+#: The PostgreSQL database the benchmark makes (or, with ``--keep``, reuses).
+BENCH_DATABASE = os.environ.get("PRESSCUT_BENCH_DATABASE", "presscut_bench")
 #: Goals: p95 milliseconds of the per-call measures, and the digest's seconds.
 GOALS_MS = {"dedupe": 20.0, "page": 20.0, "search": 200.0, "digest": 1000.0}
 

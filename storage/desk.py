@@ -106,9 +106,13 @@ def queue_rows(
     limit: int = 50,
 ) -> list[Row]:
     """A page of the queue (see the module docstring); ``query`` searches
-    title and text instead (best match first, one page)."""
+    title and text instead: the newest ``limit`` matches in ``state``, best
+    match first, one page.  Ranked no further back than the page, as the
+    queue is read newest first: a common word's older matches in a state
+    that holds few of them would otherwise be looked for across the whole
+    archive on every keystroke of the search box."""
     if query:
-        hits = search.search(conn, query, limit, state, source_id)
+        hits = search.search(conn, query, limit, state, source_id, window=limit)
         found = [(h.id, h.clipping) for h in hits]
     elif state == "new" and flag is None:
         found = review.page(conn, topic, source_id, limit, before)

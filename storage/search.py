@@ -163,17 +163,20 @@ def search(
     limit: int = 50,
     status: str | None = None,
     source_id: str | None = None,
+    window: int | None = None,
 ) -> list[SearchHit]:
-    """The best ``limit`` of the newest `RANK_WINDOW` clippings matching
-    ``query`` (see the module docstring), optionally only those in
-    ``status`` and/or of ``source_id``; best first."""
+    """The best ``limit`` of the newest ``window`` (`RANK_WINDOW` unless
+    given) clippings matching ``query`` (see the module docstring),
+    optionally only those in ``status`` and/or of ``source_id``; best
+    first."""
     pieces = query_pieces(query)
     if not pieces or limit <= 0:
         return []
+    window = window or RANK_WINDOW
     if conn.dialect.name == "postgresql":
-        best = _postgresql(conn, pieces, limit, status, source_id)
+        best = _postgresql(conn, pieces, limit, status, source_id, window)
     else:
-        best = _sqlite(conn, fts5_query(pieces), limit, status, source_id)
+        best = _sqlite(conn, fts5_query(pieces), limit, status, source_id, window)
     if not best:
         return []
     rows = {
@@ -205,7 +208,12 @@ def _best(conn: Connection, newest: Any, limit: int) -> list[tuple[int, float]]:
 
 
 def _sqlite(
-    conn: Connection, match: str, limit: int, status: str | None, source_id: str | None
+    conn: Connection,
+    match: str,
+    limit: int,
+    status: str | None,
+    source_id: str | None,
+    window: int,
 ) -> list[tuple[int, float]]:
     # FTS5 walks a match list in rowid order, newest first here, and
     # computes bm25() only for the rows it hands out: the window's.
@@ -219,11 +227,16 @@ def _sqlite(
     )
     if status is not None or source_id is not None:
         stmt = _filtered(stmt.join(clippings, clippings.c.id == rowid), status, source_id)
-    return _best(conn, stmt.order_by(rowid.desc()).limit(RANK_WINDOW), limit)
+    return _best(conn, stmt.order_by(rowid.desc()).limit(window), limit)
 
 
 def _postgresql(
-    conn: Connection, pieces: list[Piece], limit: int, status: str | None, source_id: str | None
+    conn: Connection,
+    pieces: list[Piece],
+    limit: int,
+    status: str | None,
+    source_id: str | None,
+    window: int,
 ) -> list[tuple[int, float]]:
     words, prefixes = pg_queries(pieces)
     parts = [func.websearch_to_tsquery(_SIMPLE, words)] if words else []
@@ -231,7 +244,7 @@ def _postgresql(
     tsquery = parts[0]
     for part in parts[1:]:
         tsquery = tsquery.op("&&")(part)
-    newest = _pg_newest(conn, tsquery, status, source_id)
+    newest = _pg_newest(conn, tsquery, status, source_id, window)
     if not newest:
         return []
     score = func.ts_rank(_PG_VECTOR, tsquery, _PG_NORMALIZATION, type_=Float)
@@ -240,9 +253,9 @@ def _postgresql(
 
 
 def _pg_newest(
-    conn: Connection, tsquery: Any, status: str | None, source_id: str | None
+    conn: Connection, tsquery: Any, status: str | None, source_id: str | None, window: int
 ) -> list[int]:
-    """Ids of the newest `RANK_WINDOW` matches, newest first, looked for in
+    """Ids of the newest ``window`` matches, newest first, looked for in
     slices of ids going back from the newest, each `WINDOW_GROWTH` times
     the one before (the first `FIRST_SLICE`), until enough are found."""
     top = conn.execute(select(func.max(clippings.c.id))).scalar()
@@ -253,7 +266,7 @@ def _pg_newest(
     for scan in _PG_ROW_TESTS:
         conn.exec_driver_sql(f"SET LOCAL {scan} = off")
     try:
-        while ceiling > 0 and len(found) < RANK_WINDOW:
+        while ceiling > 0 and len(found) < window:
             floor = max(ceiling - width, 0)
             stmt = _filtered(
                 select(clippings.c.id).where(
@@ -264,7 +277,7 @@ def _pg_newest(
                 status,
                 source_id,
             )
-            stmt = stmt.order_by(clippings.c.id.desc()).limit(RANK_WINDOW - len(found))
+            stmt = stmt.order_by(clippings.c.id.desc()).limit(window - len(found))
             found += conn.execute(stmt).scalars()
             ceiling, width = floor, width * WINDOW_GROWTH
     finally:

@@ -206,6 +206,22 @@ def test_only_the_newest_matches_are_ranked(
     assert found(store, "lighthouse") == [ids["gazette"]]
 
 
+def test_a_window_narrower_than_the_default_ranks_only_that_many(
+    store: Store, ids: dict[str, int]
+) -> None:
+    # The desk's queue search ranks no further back than its page.
+    def newest(window: int, **filters: Any) -> set[int]:
+        with store._read() as conn:
+            hits = search.search(conn, "lighthouse", 50, window=window, **filters)
+        return {hit.id for hit in hits}
+
+    assert newest(2) == {ids["thrice"], ids["gazette"]}
+    assert newest(1, status="new", source_id="herald") == {ids["thrice"]}
+    store.approve([ids["thrice"]])
+    assert newest(1, status="new", source_id="herald") == {ids["once"]}
+    assert len(newest(10)) == 4
+
+
 def test_filters_and_limit(store: Store, ids: dict[str, int]) -> None:
     assert found(store, "lighthouse", source_id="gazette") == [ids["gazette"]]
     store.approve([ids["once"]])

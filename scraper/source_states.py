@@ -227,17 +227,8 @@ class SourceStates:
         saved all the same."""
         now = datetime.now(UTC)
         retry = retries.plan(kind, message, attempts, now, delays)
-        self.summary[source_id]["failed"] += 1
-        self.errors.setdefault(source_id, f"{kind}: {message}")
-        self.entry_outcomes.append(listing_entry(source_id, url, where, retry, now))
-        state = self.updates.get(source_id)
-        if state is not None:
-            self.updates[source_id] = dataclasses.replace(
-                state,
-                last_error_at=now,
-                last_error=f"listing {url}: {retry.reason}"[:2000],
-                last_error_kind=kind,
-            )
+        entry = listing_entry(source_id, url, where, retry, now)
+        self._failed(source_id, kind, message, entry, f"listing {url}: {retry.reason}", now)
 
     def listing_read(self, source_id: str, entry_key: str) -> None:
         """A listing page brought back by its entry was read: its entry
@@ -264,19 +255,31 @@ class SourceStates:
         without a failure score: the feed itself answered.  ``retry`` is the
         retry state when the caller has settled it (a challenge,
         `retries.challenged`)."""
-        source_id = base.source_id or ""
         now = datetime.now(UTC)
         retry = retry or retries.plan(kind, message, attempts, now, delays, retry_in)
+        entry = article_entry(base, retry, now)
+        error = f"article {base.url}: {retry.reason}"
+        self._failed(base.source_id or "", kind, message, entry, error, now)
+
+    def _failed(
+        self,
+        source_id: str,
+        kind: str,
+        message: str,
+        entry: EntryOutcome,
+        error: str,
+        now: datetime,
+    ) -> None:
+        """Count a failed fetch of ``source_id``'s, keep its ``entry`` with
+        the round's, and put ``error`` on the source row (no failure score:
+        the source itself answered)."""
         self.summary[source_id]["failed"] += 1
         self.errors.setdefault(source_id, f"{kind}: {message}")
-        self.entry_outcomes.append(article_entry(base, retry, now))
+        self.entry_outcomes.append(entry)
         state = self.updates.get(source_id)
         if state is not None:
             self.updates[source_id] = dataclasses.replace(
-                state,
-                last_error_at=now,
-                last_error=f"article {base.url}: {retry.reason}"[:2000],
-                last_error_kind=kind,
+                state, last_error_at=now, last_error=error[:2000], last_error_kind=kind
             )
 
     def final_states(self) -> list[FetchStateUpdate]:
